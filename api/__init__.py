@@ -1,0 +1,1 @@
+"""SoundScripter HTTP gateway (FastAPI)."""

@@ -1,0 +1,34 @@
+"""Request dependencies: one session per request, committed when the handler returns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Annotated
+
+from fastapi import Depends
+from sqlmodel import Session
+
+from core.db import get_engine
+from core.settings import Settings, get_settings
+from core.storage import Storage
+
+
+def get_session() -> Iterator[Session]:
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@lru_cache
+def get_storage() -> Storage:
+    return Storage(get_settings().storage_dir)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StorageDep = Annotated[Storage, Depends(get_storage)]

@@ -1,0 +1,76 @@
+"""Liveness, readiness and metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+import sqlalchemy as sa
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from kombu import Connection
+
+from api.metrics import metrics_response
+from core.db import get_engine
+from core.settings import get_settings
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/api/health")
+def health() -> dict[str, str]:
+    """The process is up (it does not look at the services)."""
+    return {"status": "ok"}
+
+
+def _check_postgres() -> None:
+    with get_engine().connect() as conn:
+        conn.execute(sa.text("SELECT 1"))
+
+
+def _check_redis() -> None:
+    client = redis.Redis.from_url(
+        get_settings().redis_url, socket_timeout=2, socket_connect_timeout=2
+    )
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+def _check_rabbitmq() -> None:
+    with Connection(get_settings().broker_url, connect_timeout=2) as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+
+
+CHECKS = {"postgres": _check_postgres, "rabbitmq": _check_rabbitmq, "redis": _check_redis}
+
+
+async def _run_check(check: Any) -> str:
+    try:
+        await run_in_threadpool(check)
+    except Exception as exc:
+        return f"down: {type(exc).__name__}: {exc}"[:300]
+    return "ok"
+
+
+@router.get("/api/ready", responses={503: {"description": "A service is down"}})
+async def ready() -> JSONResponse:
+    """Postgres, RabbitMQ and Redis reachable? Names whatever is down."""
+    checks = {name: await _run_check(check) for name, check in CHECKS.items()}
+    down = [name for name, state in checks.items() if state != "ok"]
+    if down:
+        return JSONResponse(
+            {
+                "error": {"code": "not_ready", "message": f"Unreachable: {', '.join(down)}."},
+                "checks": checks,
+            },
+            status_code=503,
+        )
+    return JSONResponse({"status": "ready", "checks": checks})
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics() -> Response:
+    return metrics_response()

@@ -1,0 +1,122 @@
+"""Typed job events and the one place that names their Redis channels.
+
+Every event carries the job id, a per-job `seq` (incremented in Postgres in the same transaction
+as the change it describes), the job's `status` and `progress`. Events are published after the
+commit; Postgres stays the source of truth, so a lost event is repaired by the next snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Annotated, Any, Literal
+
+import redis
+from pydantic import BaseModel, Field, TypeAdapter
+
+logger = logging.getLogger(__name__)
+
+
+class SegmentOut(BaseModel):
+    index: int
+    start: float
+    end: float
+    text: str
+    words: list[dict[str, Any]] | None = None
+
+
+class ErrorOut(BaseModel):
+    code: str
+    message: str
+
+
+class _Event(BaseModel):
+    id: uuid.UUID
+    seq: int
+    status: str
+    progress: float
+
+
+class QueuedEvent(_Event):
+    type: Literal["queued"] = "queued"
+
+
+class ProcessingEvent(_Event):
+    type: Literal["processing"] = "processing"
+    duration_seconds: float | None = None
+    attempt: int | None = None
+
+
+class ProgressEvent(_Event):
+    type: Literal["progress"] = "progress"
+    segment: SegmentOut
+    segments: list[SegmentOut] = Field(default_factory=list)
+
+
+class CompletedEvent(_Event):
+    type: Literal["completed"] = "completed"
+    text: str | None = None
+    language: str | None = None
+    duration_seconds: float | None = None
+
+
+class FailedEvent(_Event):
+    type: Literal["failed"] = "failed"
+    error: ErrorOut
+
+
+class CancelledEvent(_Event):
+    type: Literal["cancelled"] = "cancelled"
+    deleted: bool = False
+
+
+JobEvent = Annotated[
+    QueuedEvent | ProcessingEvent | ProgressEvent | CompletedEvent | FailedEvent | CancelledEvent,
+    Field(discriminator="type"),
+]
+EVENT_TYPES = ("queued", "processing", "progress", "completed", "failed", "cancelled")
+TERMINAL_EVENT_TYPES = frozenset({"completed", "failed", "cancelled"})
+
+_adapter: TypeAdapter[JobEvent] = TypeAdapter(JobEvent)
+
+
+def parse_event(raw: str | bytes) -> JobEvent:
+    return _adapter.validate_json(raw)
+
+
+def encode_event(event: JobEvent) -> str:
+    return event.model_dump_json()
+
+
+def job_channel(prefix: str, job_id: uuid.UUID | str) -> str:
+    return f"{prefix}:job:{job_id}"
+
+
+def all_jobs_pattern(prefix: str) -> str:
+    return f"{prefix}:job:*"
+
+
+def job_id_from_channel(prefix: str, channel: str) -> str:
+    return channel.removeprefix(f"{prefix}:job:")
+
+
+class EventPublisher:
+    """Publishes events to Redis. A Redis outage is logged, never raised: jobs go on."""
+
+    def __init__(self, url: str, prefix: str):
+        self.prefix = prefix
+        self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+    def publish(self, *events: JobEvent) -> bool:
+        try:
+            pipe = self._client.pipeline(transaction=False)
+            for event in events:
+                pipe.publish(job_channel(self.prefix, event.id), encode_event(event))
+            pipe.execute()
+        except redis.RedisError as exc:
+            logger.warning("event publish failed (Redis unreachable?): %s", exc)
+            return False
+        return True
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,374 @@
+"""Job lifecycle: every state change of a transcription, as functions over a session.
+
+Functions here lock the job row, check the transition, bump the job's event `seq` and return
+the event(s) describing the change. They never commit: the caller commits (at the edge of a
+request or of a worker step) and publishes the returned events only after the commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Session, col, select
+
+from core import events as ev
+from core.errors import Conflict, NotFound
+from core.models import Segment, Transcription, utcnow
+from core.states import JobStatus, can_transition
+
+
+def _snapshot_fields(job: Transcription) -> dict[str, Any]:
+    return {"id": job.id, "seq": job.last_seq, "status": job.status, "progress": job.progress}
+
+
+def _bump(job: Transcription) -> None:
+    job.last_seq += 1
+
+
+def state_event(job: Transcription) -> ev.JobEvent:
+    """The event describing the job's current state (used for snapshots, too)."""
+    fields = _snapshot_fields(job)
+    status = JobStatus(job.status)
+    if status is JobStatus.queued:
+        return ev.QueuedEvent(**fields)
+    if status is JobStatus.processing:
+        return ev.ProcessingEvent(
+            **fields, duration_seconds=job.duration_seconds, attempt=job.attempts
+        )
+    if status is JobStatus.completed:
+        return ev.CompletedEvent(
+            **fields, text=job.text, language=job.language, duration_seconds=job.duration_seconds
+        )
+    if status is JobStatus.failed:
+        return ev.FailedEvent(
+            **fields,
+            error=ev.ErrorOut(code=job.error_code or "failed", message=job.error_message or ""),
+        )
+    return ev.CancelledEvent(**fields)
+
+
+def get(session: Session, job_id: uuid.UUID, *, lock: bool = False) -> Transcription:
+    query = select(Transcription).where(Transcription.id == job_id)
+    if lock:
+        query = query.with_for_update()
+    job = session.exec(query).first()
+    if job is None:
+        raise NotFound("No transcription with this id.")
+    return job
+
+
+def _transition(job: Transcription, target: JobStatus) -> None:
+    current = JobStatus(job.status)
+    if not can_transition(current, target):
+        raise Conflict(
+            f"A {current.value} transcription cannot become {target.value}.",
+            code="invalid_state",
+        )
+    job.status = target.value
+    _bump(job)
+
+
+def create(session: Session, job: Transcription) -> ev.JobEvent:
+    job.status = JobStatus.queued.value
+    job.last_seq = 1
+    session.add(job)
+    session.flush()
+    return state_event(job)
+
+
+def mark_enqueued(session: Session, job_id: uuid.UUID) -> None:
+    session.execute(
+        update(Transcription)
+        .where(col(Transcription.id) == job_id, col(Transcription.status) == JobStatus.queued.value)
+        .values(enqueued_at=utcnow())
+    )
+
+
+@dataclass(frozen=True)
+class Claim:
+    job_id: uuid.UUID
+    attempt: int
+    storage_key: str
+    duration_seconds: float | None
+    language: str | None
+    task: str
+    word_timestamps: bool
+    vad: bool
+    initial_prompt: str | None
+    model: str
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    claim: Claim | None
+    events: list[ev.JobEvent]
+    reason: str
+
+
+def claim(
+    session: Session,
+    job_id: uuid.UUID,
+    *,
+    worker: str,
+    redelivered: bool,
+    max_attempts: int,
+    lease_seconds: int,
+) -> ClaimResult:
+    """Take a job for this worker, or say why not (finished, owned elsewhere, out of attempts)."""
+    job = session.exec(
+        select(Transcription).where(Transcription.id == job_id).with_for_update()
+    ).first()
+    if job is None:
+        return ClaimResult(None, [], "deleted")
+    status = JobStatus(job.status)
+    now = utcnow()
+    if status.is_terminal:
+        return ClaimResult(None, [], f"already {status.value}")
+    if status is JobStatus.processing:
+        lease_alive = job.lease_expires_at is not None and job.lease_expires_at > now
+        if lease_alive and not redelivered:
+            return ClaimResult(None, [], "running elsewhere")
+    if job.attempts >= max_attempts:
+        events = fail(
+            session,
+            job,
+            "too_many_attempts",
+            f"The transcription stopped {job.attempts} times without finishing "
+            "(the worker crashed or was lost each time).",
+        )
+        return ClaimResult(None, events, "out of attempts")
+    job.attempts += 1
+    job.status = JobStatus.processing.value
+    job.worker = worker
+    job.started_at = now
+    job.lease_expires_at = now + timedelta(seconds=lease_seconds)
+    job.progress = 0.0
+    job.text = None
+    job.error_code = job.error_message = None
+    _bump(job)
+    session.execute(delete(Segment).where(col(Segment.transcription_id) == job_id))
+    session.add(job)
+    session.flush()
+    return ClaimResult(
+        Claim(
+            job_id=job.id,
+            attempt=job.attempts,
+            storage_key=job.storage_key,
+            duration_seconds=job.duration_seconds,
+            language=job.requested_language,
+            task=job.task,
+            word_timestamps=job.word_timestamps,
+            vad=job.vad,
+            initial_prompt=job.initial_prompt,
+            model=job.model,
+        ),
+        [state_event(job)],
+        "claimed",
+    )
+
+
+def _owned(session: Session, claim: Claim) -> Transcription | None:
+    """The job row, locked, if this claim still owns it (not cancelled, deleted or taken over)."""
+    job = session.exec(
+        select(Transcription).where(Transcription.id == claim.job_id).with_for_update()
+    ).first()
+    if job is None or job.status != JobStatus.processing.value or job.attempts != claim.attempt:
+        return None
+    return job
+
+
+@dataclass(frozen=True)
+class NewSegment:
+    index: int
+    start: float
+    end: float
+    text: str
+    words: list[dict[str, Any]] | None = None
+
+
+def record_segments(
+    session: Session, claim: Claim, segments: Sequence[NewSegment], lease_seconds: int
+) -> ev.ProgressEvent | None:
+    """Upsert segments and progress. None means: stop, the job is no longer ours."""
+    job = _owned(session, claim)
+    if job is None:
+        return None
+    rows = [
+        {
+            "transcription_id": claim.job_id,
+            "index": s.index,
+            "start": s.start,
+            "end": s.end,
+            "text": s.text,
+            "words": s.words,
+        }
+        for s in segments
+    ]
+    statement = insert(Segment).values(rows)
+    session.execute(
+        statement.on_conflict_do_update(
+            constraint="uq_segments_job_index",
+            set_={
+                "start": statement.excluded.start,
+                "end": statement.excluded.end,
+                "text": statement.excluded.text,
+                "words": statement.excluded.words,
+            },
+        )
+    )
+    if job.duration_seconds:
+        job.progress = min(0.999, max(job.progress, segments[-1].end / job.duration_seconds))
+    job.lease_expires_at = utcnow() + timedelta(seconds=lease_seconds)
+    _bump(job)
+    session.add(job)
+    out = [ev.SegmentOut(**vars(s)) for s in segments]
+    return ev.ProgressEvent(**_snapshot_fields(job), segment=out[-1], segments=out)
+
+
+def renew_lease(session: Session, claim: Claim, lease_seconds: int) -> bool:
+    job = _owned(session, claim)
+    if job is None:
+        return False
+    job.lease_expires_at = utcnow() + timedelta(seconds=lease_seconds)
+    session.add(job)
+    return True
+
+
+def still_owned(session: Session, claim: Claim) -> bool:
+    status, attempts = session.execute(
+        select(Transcription.status, Transcription.attempts).where(
+            Transcription.id == claim.job_id
+        )
+    ).one_or_none() or (None, None)
+    return status == JobStatus.processing.value and attempts == claim.attempt
+
+
+def complete(
+    session: Session, claim: Claim, *, text: str, language: str | None, duration: float | None
+) -> list[ev.JobEvent]:
+    job = _owned(session, claim)
+    if job is None:
+        return []
+    job.text = text
+    job.language = language
+    if duration:
+        job.duration_seconds = duration
+    job.progress = 1.0
+    job.completed_at = utcnow()
+    job.lease_expires_at = None
+    _transition(job, JobStatus.completed)
+    session.add(job)
+    return [state_event(job)]
+
+
+def fail(
+    session: Session, job: Transcription, code: str, message: str
+) -> list[ev.JobEvent]:
+    job.error_code = code
+    job.error_message = message
+    job.completed_at = utcnow()
+    job.lease_expires_at = None
+    _transition(job, JobStatus.failed)
+    session.add(job)
+    return [state_event(job)]
+
+
+def fail_claimed(session: Session, claim: Claim, code: str, message: str) -> list[ev.JobEvent]:
+    job = _owned(session, claim)
+    if job is None:
+        return []
+    return fail(session, job, code, message)
+
+
+def cancel(session: Session, job_id: uuid.UUID) -> tuple[Transcription, list[ev.JobEvent]]:
+    job = get(session, job_id, lock=True)
+    if JobStatus(job.status).is_terminal:
+        raise Conflict(f"The transcription is already {job.status}.", code="invalid_state")
+    job.completed_at = utcnow()
+    job.lease_expires_at = None
+    _transition(job, JobStatus.cancelled)
+    session.add(job)
+    return job, [state_event(job)]
+
+
+def requeue(session: Session, job: Transcription, *, reset_attempts: bool) -> list[ev.JobEvent]:
+    """Put a job back in the queue (retry by a user, or a lost worker's job)."""
+    if reset_attempts:
+        job.attempts = 0
+    job.enqueued_at = None
+    job.started_at = job.completed_at = job.lease_expires_at = None
+    job.worker = None
+    job.progress = 0.0
+    job.text = None
+    job.error_code = job.error_message = None
+    _transition(job, JobStatus.queued)
+    session.execute(delete(Segment).where(col(Segment.transcription_id) == job.id))
+    session.add(job)
+    return [state_event(job)]
+
+
+def retry(session: Session, job_id: uuid.UUID) -> tuple[Transcription, list[ev.JobEvent]]:
+    job = get(session, job_id, lock=True)
+    if job.status not in (JobStatus.failed.value, JobStatus.cancelled.value):
+        raise Conflict(
+            f"Only failed or cancelled transcriptions can be retried; this one is {job.status}.",
+            code="invalid_state",
+        )
+    return job, requeue(session, job, reset_attempts=True)
+
+
+def remove(session: Session, job_id: uuid.UUID) -> Transcription:
+    job = get(session, job_id, lock=True)
+    session.delete(job)
+    return job
+
+
+def unpublished(session: Session, older_than: datetime, limit: int = 100) -> list[uuid.UUID]:
+    """Queued jobs the broker never confirmed (the outbox)."""
+    return list(
+        session.exec(
+            select(Transcription.id)
+            .where(
+                Transcription.status == JobStatus.queued.value,
+                col(Transcription.enqueued_at).is_(None),
+                Transcription.created_at < older_than,
+            )
+            .order_by(col(Transcription.created_at))
+            .limit(limit)
+        ).all()
+    )
+
+
+def expired_leases(session: Session, now: datetime, limit: int = 100) -> list[Transcription]:
+    return list(
+        session.exec(
+            select(Transcription)
+            .where(
+                Transcription.status == JobStatus.processing.value,
+                col(Transcription.lease_expires_at) < now,
+            )
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+    )
+
+
+def segments_of(session: Session, job_id: uuid.UUID) -> list[Segment]:
+    return list(
+        session.exec(
+            select(Segment).where(Segment.transcription_id == job_id).order_by(col(Segment.index))
+        ).all()
+    )
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(Transcription.status, func.count()).group_by(Transcription.status)
+    ).all()
+    return {status: count for status, count in rows}

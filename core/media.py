@@ -1,0 +1,157 @@
+"""Media probing and decoding with PyAV.
+
+Only plain local files are read and only container formats that hold their media inline are
+opened (no playlists, concat lists or network protocols), so an upload can never make the
+server read another file or reach the network. Probing runs in a child process with a time
+limit: a file that hangs or crashes the demuxer cannot take the API down with it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from core.errors import MediaError
+
+SAMPLE_RATE = 16000
+
+# Demuxers for self-contained media files. HLS, DASH, concat, image sequences, tee and
+# every network-facing demuxer are deliberately absent.
+ALLOWED_FORMATS = (
+    "wav,w64,mp3,flac,ogg,matroska,webm,mov,mp4,m4a,aac,asf,avi,aiff,caf,amr,"
+    "mpeg,mpegts,flv,ac3,eac3,au,dts,truehd,mlp,ape,wv,tta,tak,mpc,mpc8,rm,nut,"
+    "mxf,dv,gxf,opus,spdif,s16le,adts,loas,xwma,voc"
+)
+OPEN_OPTIONS = {"protocol_whitelist": "file", "format_whitelist": ALLOWED_FORMATS}
+
+_DECODE_CHECK_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    duration_seconds: float
+    media_kind: str  # "audio" or "video"
+    container: str
+    audio_codec: str
+
+
+def _open(path: Path) -> Any:
+    import av
+
+    return av.open(str(path), mode="r", options=dict(OPEN_OPTIONS), metadata_errors="ignore")
+
+
+def probe_in_process(path: Path) -> ProbeResult:
+    """Open, check for a decodable audio stream and measure its real duration."""
+    import av
+
+    if path.stat().st_size == 0:
+        raise MediaError("The file is empty.", code="empty_file")
+    try:
+        container = _open(path)
+    except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        raise MediaError(
+            "The file is not a supported audio or video format.", code="unsupported_media"
+        ) from exc
+    with container:
+        audio = next(iter(container.streams.audio), None)
+        if audio is None:
+            raise MediaError("The file has no audio track.", code="no_audio_stream")
+        has_video = any(
+            not (s.disposition & av.stream.Disposition.attached_pic) for s in container.streams.video
+        )
+        decoded = 0.0
+        end = 0.0
+        try:
+            for packet in container.demux(audio):
+                if packet.pts is not None and packet.time_base is not None:
+                    stop = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+                    end = max(end, stop)
+                if decoded < _DECODE_CHECK_SECONDS:
+                    for frame in packet.decode():
+                        decoded += frame.samples / max(frame.sample_rate or SAMPLE_RATE, 1)
+        except av.FFmpegError as exc:
+            if decoded == 0:
+                raise MediaError(
+                    "The audio track could not be decoded (damaged or truncated file).",
+                    code="undecodable_audio",
+                ) from exc
+        if decoded == 0:
+            raise MediaError(
+                "The audio track could not be decoded (damaged or truncated file).",
+                code="undecodable_audio",
+            )
+        start = float(audio.start_time * audio.time_base) if audio.start_time else 0.0
+        duration = max(end - start, decoded)
+        return ProbeResult(
+            duration_seconds=round(duration, 3),
+            media_kind="video" if has_video else "audio",
+            container=container.format.name,
+            audio_codec=audio.codec_context.name,
+        )
+
+
+def probe(path: Path, timeout: float) -> ProbeResult:
+    """Probe in a child process with a time limit."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "core.media", str(path)],
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise MediaError("Reading the file took too long.", code="probe_timeout") from exc
+    try:
+        answer = json.loads(done.stdout.decode() or "{}")
+    except ValueError:
+        answer = {}
+    if "error" in answer:
+        raise MediaError(answer["error"]["message"], code=answer["error"]["code"])
+    if done.returncode != 0 or "result" not in answer:
+        raise MediaError("The file could not be read as media.", code="unsupported_media")
+    return ProbeResult(**answer["result"])
+
+
+def decode_audio(path: Path, sample_rate: int = SAMPLE_RATE) -> Any:
+    """Decode the first audio track to mono float32 at `sample_rate` (a numpy array)."""
+    import av
+    import numpy as np
+
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=sample_rate)
+    chunks: list[Any] = []
+    try:
+        with _open(path) as container:
+            stream = next(iter(container.streams.audio), None)
+            if stream is None:
+                raise MediaError("The file has no audio track.", code="no_audio_stream")
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+    except av.FFmpegError as exc:
+        if not chunks:
+            raise MediaError("The audio could not be decoded.", code="undecodable_audio") from exc
+    if not chunks:
+        raise MediaError("The audio could not be decoded.", code="undecodable_audio")
+    return np.concatenate(chunks).astype(np.float32) / 32768.0
+
+
+def _main(argv: list[str]) -> int:
+    try:
+        result = probe_in_process(Path(argv[1]))
+    except MediaError as exc:
+        print(json.dumps({"error": exc.to_dict()}))
+        return 0
+    print(json.dumps({"result": asdict(result)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv))

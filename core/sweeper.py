@@ -1,0 +1,84 @@
+"""The sweeper: publishes jobs the broker never confirmed and requeues jobs of lost workers.
+
+Exactly one sweeper acts at a time across all API processes (a Postgres advisory lock).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from core import lifecycle
+from core.db import get_engine, session_scope
+from core.events import EventPublisher
+from core.models import utcnow
+from core.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+_LOCK_KEY = 0x53574550  # advisory lock id reserved for the sweeper
+
+
+@dataclass
+class SweepReport:
+    published: int = 0
+    requeued: int = 0
+    failed: int = 0
+    skipped_locked: bool = False
+
+
+def sweep_once(
+    settings: Settings, publisher: EventPublisher, enqueue: Callable[..., bool]
+) -> SweepReport:
+    report = SweepReport()
+    with get_engine().connect() as lock_conn:
+        got = lock_conn.execute(
+            sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": _LOCK_KEY}
+        ).scalar()
+        if not got:
+            report.skipped_locked = True
+            return report
+        try:
+            _requeue_expired(settings, publisher, report)
+            _publish_unconfirmed(settings, enqueue, report)
+        finally:
+            lock_conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
+            lock_conn.commit()
+    return report
+
+
+def _requeue_expired(settings: Settings, publisher: EventPublisher, report: SweepReport) -> None:
+    with session_scope() as session:
+        events = []
+        for job in lifecycle.expired_leases(session, utcnow()):
+            if job.attempts >= settings.max_attempts:
+                events += lifecycle.fail(
+                    session,
+                    job,
+                    "too_many_attempts",
+                    f"The worker was lost {job.attempts} times while transcribing this file.",
+                )
+                report.failed += 1
+            else:
+                events += lifecycle.requeue(session, job, reset_attempts=False)
+                report.requeued += 1
+            logger.warning("lease of job %s expired (worker %s)", job.id, job.worker)
+    publisher.publish(*events)
+
+
+def _publish_unconfirmed(
+    settings: Settings, enqueue: Callable[..., bool], report: SweepReport
+) -> None:
+    older_than = utcnow() - timedelta(seconds=settings.publish_retry_after_seconds)
+    with session_scope() as session:
+        job_ids = lifecycle.unpublished(session, older_than)
+    for job_id in job_ids:
+        if not enqueue(job_id):
+            break  # broker still unreachable; try again next sweep
+        with session_scope() as session:
+            lifecycle.mark_enqueued(session, job_id)
+        report.published += 1

@@ -1,0 +1,1 @@
+"""SoundScripter transcription workers (Celery on RabbitMQ, faster-whisper)."""

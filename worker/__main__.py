@@ -1,0 +1,35 @@
+"""`python -m worker [--node NAME]`: run a Celery worker with the configured pool and queue."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    from worker.app import celery_app, settings
+
+    parser = argparse.ArgumentParser(prog="python -m worker")
+    parser.add_argument("--node", default=f"worker-{os.getpid()}", help="Celery node name")
+    parser.add_argument("--concurrency", type=int, default=settings.worker_concurrency)
+    args = parser.parse_args(argv)
+    celery_app.worker_main(
+        [
+            "worker",
+            f"--loglevel={settings.log_level}",
+            "--pool=prefork",
+            f"--concurrency={args.concurrency}",
+            f"--queues={settings.queue_name}",
+            f"--hostname={args.node}@{socket.gethostname()}",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

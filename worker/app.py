@@ -1,0 +1,43 @@
+"""The workers' Celery app: shared queue configuration plus per-process setup after fork."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import signals
+
+from core.db import get_engine
+from core.logs import configure_logging
+from core.queue import make_celery
+from core.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+settings = get_settings()
+celery_app = make_celery(settings, name="soundscripter-worker")
+celery_app.conf.update(
+    include=["worker.tasks"],
+    # Loading a large model in a new child can take longer than Celery's 4 s default.
+    worker_proc_alive_timeout=120,
+    worker_max_tasks_per_child=None,
+)
+
+
+@signals.setup_logging.connect
+def _setup_logging(**_: Any) -> None:
+    configure_logging(settings.log_level, settings.log_format)
+
+
+@signals.worker_process_init.connect
+def _init_process(**_: Any) -> None:
+    """Runs in each pool process after fork: fresh DB connections, then load the model once."""
+    from worker.tasks import pipeline
+    from worker.transcriber import get_transcriber
+
+    get_engine.cache_clear()
+    pipeline.cache_clear()
+    try:
+        get_transcriber(settings)
+    except Exception:
+        logger.exception("loading the model failed; it will be retried on the first job")

@@ -1,0 +1,187 @@
+"""The transcription pipeline as plain Python: claim → decode → transcribe → persist → finish.
+
+Each state change is its own short transaction; no session is held across inference. Events
+are published after each commit. Cancellation (or deletion, or a takeover after this worker
+was presumed lost) is noticed at the next write, which then stops the job here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from core import lifecycle, media
+from core.db import session_scope
+from core.errors import MediaError
+from core.events import EventPublisher
+from core.lifecycle import Claim, NewSegment
+from core.logs import job_context
+from core.settings import Settings
+from core.storage import Storage
+from worker.transcriber import JobOptions, get_transcriber
+
+logger = logging.getLogger(__name__)
+
+FLUSH_INTERVAL_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    reason: str = ""
+
+
+class LeaseKeeper(threading.Thread):
+    """Renews the job's lease while inference runs, so the sweeper knows this worker lives."""
+
+    def __init__(self, claim: Claim, lease_seconds: int):
+        super().__init__(daemon=True, name=f"lease-{claim.job_id}")
+        self.claim = claim
+        self.lease_seconds = lease_seconds
+        self.stopped = threading.Event()
+        self.lost = threading.Event()
+
+    def run(self) -> None:
+        interval = max(1.0, self.lease_seconds / 4)
+        while not self.stopped.wait(interval):
+            try:
+                with session_scope() as session:
+                    if not lifecycle.renew_lease(session, self.claim, self.lease_seconds):
+                        self.lost.set()
+                        return
+            except Exception as exc:  # the database may be briefly unreachable
+                logger.warning("lease renewal failed: %s", exc)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+def _segment(raw: Any, index: int) -> NewSegment:
+    words = None
+    if getattr(raw, "words", None):
+        words = [
+            {"start": w.start, "end": w.end, "word": w.word, "probability": w.probability}
+            for w in raw.words
+        ]
+    return NewSegment(index=index, start=raw.start, end=raw.end, text=raw.text, words=words)
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, publisher: EventPublisher, storage: Storage):
+        self.settings = settings
+        self.publisher = publisher
+        self.storage = storage
+
+    def run(self, job_id: uuid.UUID, *, worker: str, redelivered: bool = False) -> Outcome:
+        with job_context(str(job_id)):
+            with session_scope() as session:
+                result = lifecycle.claim(
+                    session,
+                    job_id,
+                    worker=worker,
+                    redelivered=redelivered,
+                    max_attempts=self.settings.max_attempts,
+                    lease_seconds=self.settings.job_lease_seconds,
+                )
+            self.publisher.publish(*result.events)
+            if result.claim is None:
+                logger.info("not running job: %s", result.reason)
+                return Outcome("skipped", result.reason)
+            logger.info("claimed job (attempt %d)", result.claim.attempt)
+            return self._run_claimed(result.claim)
+
+    def _run_claimed(self, claim: Claim) -> Outcome:
+        keeper = LeaseKeeper(claim, self.settings.job_lease_seconds)
+        keeper.start()
+        try:
+            return self._transcribe(claim, keeper)
+        except MediaError as exc:
+            return self._fail(claim, exc.code, exc.message)
+        finally:
+            keeper.stop()
+
+    def _fail(self, claim: Claim, code: str, message: str) -> Outcome:
+        with session_scope() as session:
+            events = lifecycle.fail_claimed(session, claim, code, message)
+        self.publisher.publish(*events)
+        logger.info("job failed: %s: %s", code, message)
+        return Outcome("failed", code)
+
+    def _transcribe(self, claim: Claim, keeper: LeaseKeeper) -> Outcome:
+        started = time.perf_counter()
+        path = self.storage.path(claim.storage_key)
+        if not path.is_file():
+            return self._fail(claim, "media_missing", "The uploaded file is no longer stored.")
+        audio = media.decode_audio(path)
+        duration = len(audio) / media.SAMPLE_RATE
+        if duration > self.settings.max_duration_seconds:
+            return self._fail(
+                claim,
+                "duration_exceeded",
+                f"The audio lasts {duration:.0f} s; the limit is "
+                f"{self.settings.max_duration_seconds:.0f} s.",
+            )
+        transcriber = get_transcriber(self.settings, claim.model)
+        options = JobOptions(
+            language=claim.language,
+            task=claim.task,
+            word_timestamps=claim.word_timestamps,
+            vad=claim.vad,
+            initial_prompt=claim.initial_prompt,
+        )
+        raw_segments, info = transcriber.transcribe(audio, options)
+        texts: list[str] = []
+        if not self._persist(claim, raw_segments, texts, keeper):
+            logger.info("job stopped: cancelled, deleted or taken over")
+            return Outcome("stopped")
+        with session_scope() as session:
+            events = lifecycle.complete(
+                session,
+                claim,
+                text="".join(texts).strip(),
+                language=info.language,
+                duration=claim.duration_seconds or duration,
+            )
+        self.publisher.publish(*events)
+        if not events:
+            return Outcome("stopped")
+        elapsed = time.perf_counter() - started
+        logger.info(
+            "job completed: %.1f s of audio in %.1f s (%.1fx)",
+            duration,
+            elapsed,
+            duration / elapsed if elapsed else 0.0,
+        )
+        return Outcome("completed")
+
+    def _persist(
+        self, claim: Claim, raw_segments: Iterable[Any], texts: list[str], keeper: LeaseKeeper
+    ) -> bool:
+        """Write segments as they arrive (batched by time); False if the job stopped being ours."""
+        pending: list[NewSegment] = []
+        last_flush = time.monotonic()
+        for index, raw in enumerate(raw_segments):
+            segment = _segment(raw, index)
+            texts.append(segment.text)
+            pending.append(segment)
+            if time.monotonic() - last_flush >= FLUSH_INTERVAL_SECONDS:
+                if not self._flush(claim, pending) or keeper.lost.is_set():
+                    return False
+                pending = []
+                last_flush = time.monotonic()
+        return not pending or self._flush(claim, pending)
+
+    def _flush(self, claim: Claim, segments: list[NewSegment]) -> bool:
+        with session_scope() as session:
+            event = lifecycle.record_segments(
+                session, claim, segments, self.settings.job_lease_seconds
+            )
+        if event is None:
+            return False
+        self.publisher.publish(event)
+        return True
