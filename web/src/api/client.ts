@@ -1,0 +1,234 @@
+// The one place that talks HTTP to the SoundScripter API.
+//
+// Every request goes through `apiUrl` and `requestHeaders`, so authentication (an
+// `Authorization: Bearer` header) can be added here without touching the views.
+
+import type {
+  ErrorInfo,
+  Transcription,
+  TranscriptFormat,
+  TranscriptionPage,
+  UploadOptions,
+  UploadResponse,
+  Status,
+} from "./types";
+
+function normalizeBase(raw: string | undefined): string {
+  return (raw ?? "").trim().replace(/\/+$/, "");
+}
+
+export const API_BASE = normalizeBase(import.meta.env.VITE_API_BASE_URL as string | undefined);
+
+type Params = Record<string, string | number | undefined | null>;
+
+export function apiUrl(path: string, params?: Params): string {
+  let url = `${API_BASE}${path}`;
+  if (params) {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(params)) {
+      if (value !== undefined && value !== null && value !== "") search.set(key, String(value));
+    }
+    const query = search.toString();
+    if (query) url += `?${query}`;
+  }
+  return url;
+}
+
+/** Headers sent with every API request. */
+export function requestHeaders(): Record<string, string> {
+  return { Accept: "application/json" };
+}
+
+/** An API failure: `status` 0 means the server could not be reached. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+  }
+
+  get isNotFound(): boolean {
+    return this.status === 404;
+  }
+
+  get isNetwork(): boolean {
+    return this.status === 0;
+  }
+}
+
+const STATUS_MESSAGES: Record<number, string> = {
+  400: "The request was not accepted.",
+  404: "Not found.",
+  409: "That action is not possible in the job's current state.",
+  413: "The file is larger than the server accepts.",
+  415: "This file type is not supported.",
+  422: "The request was not valid.",
+  429: "Too many requests; try again shortly.",
+  502: "The server is unavailable (bad gateway).",
+  503: "The server is temporarily unavailable.",
+  504: "The server took too long to answer.",
+};
+
+function isErrorInfo(value: unknown): value is ErrorInfo {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as ErrorInfo).message === "string"
+  );
+}
+
+/** Builds an ApiError from a non-2xx response body (`{"error": {"code", "message"}}` if present). */
+export function errorFromResponse(status: number, bodyText: string): ApiError {
+  let code = `http_${status}`;
+  let message = STATUS_MESSAGES[status] ?? `The server answered with HTTP ${status}.`;
+  try {
+    const body: unknown = JSON.parse(bodyText);
+    const error = (body as { error?: unknown }).error;
+    if (isErrorInfo(error)) {
+      message = error.message;
+      if (typeof error.code === "string" && error.code) code = error.code;
+    } else if (typeof (body as { detail?: unknown }).detail === "string") {
+      message = (body as { detail: string }).detail;
+    }
+  } catch {
+    // not JSON: keep the generic message for this status
+  }
+  return new ApiError(status, code, message);
+}
+
+export const NETWORK_ERROR_MESSAGE = "Could not reach the SoundScripter server. Check that it is running.";
+
+async function request<T>(method: string, path: string, params?: Params, signal?: AbortSignal): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(apiUrl(path, params), { method, headers: requestHeaders(), signal });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === "AbortError") throw error;
+    throw new ApiError(0, "network_error", NETWORK_ERROR_MESSAGE);
+  }
+  const text = await response.text();
+  if (!response.ok) throw errorFromResponse(response.status, text);
+  if (!text) return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new ApiError(response.status, "bad_response", "The server sent a response that is not JSON.");
+  }
+}
+
+export interface ListQuery {
+  limit?: number;
+  cursor?: string | null;
+  q?: string;
+  text?: string;
+  status?: Status | "";
+}
+
+export function listTranscriptions(query: ListQuery, signal?: AbortSignal): Promise<TranscriptionPage> {
+  return request<TranscriptionPage>("GET", "/api/transcriptions", { ...query }, signal);
+}
+
+export function getTranscription(id: string, signal?: AbortSignal): Promise<Transcription> {
+  return request<Transcription>("GET", `/api/transcriptions/${encodeURIComponent(id)}`, undefined, signal);
+}
+
+export function cancelTranscription(id: string): Promise<Transcription | undefined> {
+  return request<Transcription | undefined>("POST", `/api/transcriptions/${encodeURIComponent(id)}/cancel`);
+}
+
+export function retryTranscription(id: string): Promise<Transcription | undefined> {
+  return request<Transcription | undefined>("POST", `/api/transcriptions/${encodeURIComponent(id)}/retry`);
+}
+
+export function deleteTranscription(id: string): Promise<void> {
+  return request<void>("DELETE", `/api/transcriptions/${encodeURIComponent(id)}`);
+}
+
+export function transcriptUrl(id: string, format: TranscriptFormat): string {
+  return apiUrl(`/api/transcriptions/${encodeURIComponent(id)}/transcript`, { format });
+}
+
+export function mediaUrl(id: string): string {
+  return apiUrl(`/api/transcriptions/${encodeURIComponent(id)}/audio`);
+}
+
+/** URL of the one multiplexed event stream for `ids`. */
+export function eventsUrl(ids: readonly string[]): string {
+  return apiUrl("/api/events", { ids: ids.join(",") });
+}
+
+export function openEventSource(ids: readonly string[]): EventSource {
+  return new EventSource(eventsUrl(ids));
+}
+
+// ---------------------------------------------------------------- uploads
+
+export type UploadOutcome =
+  | { kind: "accepted"; transcription: Transcription }
+  | { kind: "rejected"; error: ErrorInfo }
+  | { kind: "failed"; error: ErrorInfo }
+  | { kind: "aborted" };
+
+/**
+ * Reads the answer to a one-file `POST /api/transcriptions`.
+ * `rejected` is final (the file itself is refused); `failed` may succeed if tried again.
+ */
+export function interpretUploadResponse(status: number, bodyText: string): UploadOutcome {
+  if (status === 0) return { kind: "failed", error: { code: "network_error", message: NETWORK_ERROR_MESSAGE } };
+  if (status >= 200 && status < 300) {
+    let body: Partial<UploadResponse>;
+    try {
+      body = JSON.parse(bodyText) as Partial<UploadResponse>;
+    } catch {
+      return { kind: "failed", error: { code: "bad_response", message: "The server sent a response that is not JSON." } };
+    }
+    const accepted = body.items?.[0];
+    if (accepted) return { kind: "accepted", transcription: accepted };
+    const rejected = body.rejected?.[0];
+    if (rejected && isErrorInfo(rejected.error)) return { kind: "rejected", error: rejected.error };
+    return { kind: "failed", error: { code: "bad_response", message: "The server accepted the request but returned no job." } };
+  }
+  const error = errorFromResponse(status, bodyText);
+  const info = { code: error.code, message: error.message };
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429) return { kind: "rejected", error: info };
+  return { kind: "failed", error: info };
+}
+
+export interface UploadHandle {
+  result: Promise<UploadOutcome>;
+  abort(): void;
+}
+
+/** Sends one file as its own request, reporting real bytes sent through `onProgress`. */
+export function uploadFile(
+  file: File,
+  options: UploadOptions,
+  onProgress: (loaded: number, total: number) => void,
+): UploadHandle {
+  const xhr = new XMLHttpRequest();
+  const form = new FormData();
+  form.append("files", file, file.name);
+  if (options.language) form.append("language", options.language);
+  form.append("task", options.task);
+  form.append("word_timestamps", options.wordTimestamps ? "true" : "false");
+
+  const result = new Promise<UploadOutcome>((resolve) => {
+    xhr.upload.onprogress = (event) => {
+      onProgress(event.loaded, event.lengthComputable ? event.total : file.size);
+    };
+    xhr.onload = () => resolve(interpretUploadResponse(xhr.status, xhr.responseText));
+    xhr.onerror = () => resolve(interpretUploadResponse(0, ""));
+    xhr.ontimeout = () => resolve(interpretUploadResponse(0, ""));
+    xhr.onabort = () => resolve({ kind: "aborted" });
+  });
+
+  xhr.open("POST", apiUrl("/api/transcriptions"));
+  for (const [name, value] of Object.entries(requestHeaders())) xhr.setRequestHeader(name, value);
+  xhr.send(form);
+
+  return { result, abort: () => xhr.abort() };
+}

@@ -1,0 +1,65 @@
+import { useId } from "react";
+import type { UploadOptions } from "../api/types";
+import { languageName } from "../format";
+import { LANGUAGE_CODES } from "../languages";
+
+interface UploadOptionsFormProps {
+  value: UploadOptions;
+  onChange: (value: UploadOptions) => void;
+}
+
+export function UploadOptionsForm({ value, onChange }: UploadOptionsFormProps) {
+  const languageId = useId();
+  const wordsId = useId();
+  const languages = LANGUAGE_CODES.map((code) => ({ code, name: languageName(code) })).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  );
+  return (
+    <fieldset className="options">
+      <legend className="options__legend">Options for new files</legend>
+      <div className="field">
+        <label htmlFor={languageId}>Language</label>
+        <select
+          id={languageId}
+          value={value.language}
+          onChange={(event) => onChange({ ...value, language: event.target.value })}
+        >
+          <option value="">Auto-detect</option>
+          {languages.map(({ code, name }) => (
+            <option key={code} value={code}>
+              {name} ({code})
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field" role="radiogroup" aria-label="Task">
+        <span className="field__label" aria-hidden="true">
+          Task
+        </span>
+        <div className="segmented">
+          {(["transcribe", "translate"] as const).map((task) => (
+            <label key={task} className={`segmented__option${value.task === task ? " is-selected" : ""}`}>
+              <input
+                type="radio"
+                name="task"
+                value={task}
+                checked={value.task === task}
+                onChange={() => onChange({ ...value, task })}
+              />
+              <span>{task === "transcribe" ? "Transcribe" : "Translate to English"}</span>
+            </label>
+          ))}
+        </div>
+      </div>
+      <div className="field field--check">
+        <input
+          id={wordsId}
+          type="checkbox"
+          checked={value.wordTimestamps}
+          onChange={(event) => onChange({ ...value, wordTimestamps: event.target.checked })}
+        />
+        <label htmlFor={wordsId}>Word timestamps</label>
+      </div>
+    </fieldset>
+  );
+}

@@ -1,0 +1,142 @@
+// Holds the state of every job the UI knows about and follows the running ones through the
+// one multiplexed event stream. Views say which jobs they show with `useWatchJobs`.
+
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useReducer,
+  useRef,
+  useState,
+  type Dispatch,
+  type ReactNode,
+} from "react";
+import { getTranscription, openEventSource } from "../api/client";
+import { isTerminal, jobsReducer, type JobsAction, type JobState, type JobsState } from "./jobs";
+import { JobEventStream, type ConnectionState } from "./eventStream";
+
+interface JobsContextValue {
+  jobs: JobsState;
+  dispatch: Dispatch<JobsAction>;
+  connection: ConnectionState;
+  watch: (ids: readonly string[]) => () => void;
+}
+
+const JobsContext = createContext<JobsContextValue | null>(null);
+
+export interface JobsProviderProps {
+  children: ReactNode;
+  openStream?: (ids: readonly string[]) => EventSource;
+  loadTranscription?: typeof getTranscription;
+}
+
+export function JobsProvider({
+  children,
+  openStream = openEventSource,
+  loadTranscription = getTranscription,
+}: JobsProviderProps) {
+  const [jobs, dispatch] = useReducer(jobsReducer, {});
+  const [watched, setWatched] = useState<ReadonlyMap<string, number>>(() => new Map());
+  const [connection, setConnection] = useState<ConnectionState>("idle");
+  const stream = useRef<JobEventStream | null>(null);
+
+  useEffect(() => {
+    const created = new JobEventStream({
+      open: openStream,
+      onEvent: (event) => dispatch({ type: "event", event }),
+      onState: setConnection,
+    });
+    stream.current = created;
+    return () => {
+      created.close();
+      if (stream.current === created) stream.current = null;
+    };
+  }, [openStream]);
+
+  const activeKey = useMemo(
+    () =>
+      [...watched.keys()]
+        .filter((id) => {
+          const job = jobs[id];
+          return job !== undefined && !isTerminal(job.status);
+        })
+        .sort()
+        .join(","),
+    [watched, jobs],
+  );
+
+  useEffect(() => {
+    stream.current?.setIds(activeKey ? activeKey.split(",") : []);
+  }, [activeKey, openStream]);
+
+  // A job that just ended is read once more from the API for its final text, language, duration.
+  const refreshed = useRef(new Set<string>());
+  useEffect(() => {
+    for (const id of watched.keys()) {
+      const job = jobs[id];
+      if (!job || !isTerminal(job.status) || job.settled) continue;
+      const attempt = `${id}@${job.lastSeq}`;
+      if (refreshed.current.has(attempt)) continue;
+      refreshed.current.add(attempt);
+      loadTranscription(id)
+        .then((transcription) => dispatch({ type: "loaded", transcription }))
+        .catch(() => undefined);
+    }
+  }, [watched, jobs, loadTranscription]);
+
+  const watch = useCallback((ids: readonly string[]) => {
+    setWatched((previous) => {
+      const next = new Map(previous);
+      for (const id of ids) next.set(id, (next.get(id) ?? 0) + 1);
+      return next;
+    });
+    return () =>
+      setWatched((previous) => {
+        const next = new Map(previous);
+        for (const id of ids) {
+          const count = (next.get(id) ?? 0) - 1;
+          if (count > 0) next.set(id, count);
+          else next.delete(id);
+        }
+        return next;
+      });
+  }, []);
+
+  const value = useMemo(() => ({ jobs, dispatch, connection, watch }), [jobs, connection, watch]);
+  return <JobsContext.Provider value={value}>{children}</JobsContext.Provider>;
+}
+
+function useJobsContext(): JobsContextValue {
+  const value = useContext(JobsContext);
+  if (!value) throw new Error("JobsProvider is missing");
+  return value;
+}
+
+export function useJobs(): JobsState {
+  return useJobsContext().jobs;
+}
+
+export function useJob(id: string | null | undefined): JobState | undefined {
+  const jobs = useJobsContext().jobs;
+  return id ? jobs[id] : undefined;
+}
+
+export function useJobsDispatch(): Dispatch<JobsAction> {
+  return useJobsContext().dispatch;
+}
+
+export function useConnectionState(): ConnectionState {
+  return useJobsContext().connection;
+}
+
+/** Follows these jobs live while the calling component is shown (running ones only). */
+export function useWatchJobs(ids: readonly string[]): void {
+  const { watch } = useJobsContext();
+  const key = [...new Set(ids)].sort().join(",");
+  useEffect(() => {
+    if (!key) return undefined;
+    return watch(key.split(","));
+  }, [key, watch]);
+}

@@ -1,0 +1,192 @@
+// Runs the upload queue (a few files at a time, one request per file) and remembers accepted
+// uploads in localStorage so their jobs are still shown after leaving and returning.
+
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useReducer,
+  useRef,
+  useState,
+  type ReactNode,
+} from "react";
+import { ApiError, getTranscription, uploadFile, type UploadHandle } from "../api/client";
+import type { UploadOptions } from "../api/types";
+import { isTerminal } from "./jobs";
+import { useJobs, useJobsDispatch, useWatchJobs } from "./JobsProvider";
+import { parseStored, toStored, uploadsReducer, type UploadItem } from "./uploads";
+
+export const MAX_PARALLEL_UPLOADS = 3;
+export const UPLOADS_STORAGE_KEY = "soundscripter.uploads.v1";
+const RESTORE_CONCURRENCY = 4;
+
+interface UploadsContextValue {
+  items: readonly UploadItem[];
+  addFiles: (files: readonly File[], options: UploadOptions) => void;
+  cancelUpload: (key: string) => void;
+  retryUpload: (key: string) => void;
+  dismiss: (key: string) => void;
+  clearFinished: () => void;
+  forgetJob: (jobId: string) => void;
+}
+
+const UploadsContext = createContext<UploadsContextValue | null>(null);
+
+export interface UploadsProviderProps {
+  children: ReactNode;
+  upload?: typeof uploadFile;
+  loadTranscription?: typeof getTranscription;
+  storage?: Storage | null;
+}
+
+let keyCounter = 0;
+function newKey(): string {
+  keyCounter += 1;
+  return `upload-${Date.now().toString(36)}-${keyCounter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+function defaultStorage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+export function UploadsProvider({
+  children,
+  upload = uploadFile,
+  loadTranscription = getTranscription,
+  storage = defaultStorage(),
+}: UploadsProviderProps) {
+  const [items, dispatch] = useReducer(uploadsReducer, []);
+  const [restored, setRestored] = useState(false);
+  const files = useRef(new Map<string, File>());
+  const handles = useRef(new Map<string, UploadHandle>());
+  const jobs = useJobs();
+  const jobsDispatch = useJobsDispatch();
+
+  // Bring back the uploads accepted before the page was left, and read their jobs' state.
+  useEffect(() => {
+    const stored = parseStored(storage?.getItem(UPLOADS_STORAGE_KEY) ?? null);
+    if (stored.length > 0) dispatch({ type: "restored", stored });
+    setRestored(true);
+    let stopped = false;
+    const queue = stored.map((entry) => entry.jobId);
+    const next = async (): Promise<void> => {
+      const jobId = queue.shift();
+      if (!jobId || stopped) return;
+      try {
+        const transcription = await loadTranscription(jobId);
+        if (!stopped) jobsDispatch({ type: "loaded", transcription });
+      } catch (error) {
+        if (!stopped && error instanceof ApiError && error.isNotFound) dispatch({ type: "jobRemoved", jobId });
+      }
+      return next();
+    };
+    for (let i = 0; i < RESTORE_CONCURRENCY; i += 1) void next();
+    return () => {
+      stopped = true;
+    };
+  }, [storage, loadTranscription, jobsDispatch]);
+
+  useEffect(() => {
+    if (!restored || !storage) return;
+    try {
+      storage.setItem(UPLOADS_STORAGE_KEY, JSON.stringify(toStored(items)));
+    } catch {
+      // storage full or disabled: following jobs after a reload is a convenience
+    }
+  }, [items, restored, storage]);
+
+  useWatchJobs(items.flatMap((item) => (item.jobId ? [item.jobId] : [])));
+
+  const start = useCallback(
+    (item: UploadItem) => {
+      const file = files.current.get(item.key);
+      if (!file || handles.current.has(item.key)) return;
+      dispatch({ type: "started", key: item.key });
+      const handle = upload(file, item.options, (loaded, total) =>
+        dispatch({ type: "progressed", key: item.key, loaded, total }),
+      );
+      handles.current.set(item.key, handle);
+      void handle.result.then((outcome) => {
+        handles.current.delete(item.key);
+        if (outcome.kind === "accepted") {
+          files.current.delete(item.key);
+          jobsDispatch({ type: "loaded", transcription: outcome.transcription });
+        } else if (outcome.kind === "rejected") {
+          files.current.delete(item.key);
+        }
+        dispatch({ type: "finished", key: item.key, outcome });
+      });
+    },
+    [upload, jobsDispatch],
+  );
+
+  // Start waiting files in list order while fewer than MAX_PARALLEL_UPLOADS are in flight.
+  useEffect(() => {
+    const free = MAX_PARALLEL_UPLOADS - handles.current.size;
+    if (free <= 0) return;
+    const waiting = items.filter((item) => item.phase === "waiting" && !handles.current.has(item.key));
+    for (const item of waiting.slice(0, free)) start(item);
+  }, [items, start]);
+
+  useEffect(() => {
+    const inFlight = handles.current;
+    return () => {
+      for (const handle of inFlight.values()) handle.abort();
+    };
+  }, []);
+
+  const addFiles = useCallback((added: readonly File[], options: UploadOptions) => {
+    if (added.length === 0) return;
+    const now = Date.now();
+    const uploads = added.map((file, position) => {
+      const key = newKey();
+      files.current.set(key, file);
+      // The list is newest first; files of one pick keep their order within it.
+      return { key, filename: file.name, size: file.size, options: { ...options }, addedAt: now - position };
+    });
+    dispatch({ type: "added", uploads });
+  }, []);
+
+  const cancelUpload = useCallback((key: string) => {
+    const handle = handles.current.get(key);
+    if (handle) handle.abort();
+    else dispatch({ type: "finished", key, outcome: { kind: "aborted" } });
+  }, []);
+
+  const retryUpload = useCallback((key: string) => {
+    if (files.current.has(key)) dispatch({ type: "requeued", key });
+  }, []);
+
+  const dismiss = useCallback((key: string) => {
+    handles.current.get(key)?.abort();
+    files.current.delete(key);
+    dispatch({ type: "dismissed", key });
+  }, []);
+
+  const forgetJob = useCallback((jobId: string) => dispatch({ type: "jobRemoved", jobId }), []);
+
+  const clearFinished = useCallback(() => {
+    const finished = Object.values(jobs)
+      .filter((job) => isTerminal(job.status))
+      .map((job) => job.id);
+    dispatch({ type: "clearedDone", finishedJobIds: finished });
+  }, [jobs]);
+
+  const value = useMemo(
+    () => ({ items, addFiles, cancelUpload, retryUpload, dismiss, clearFinished, forgetJob }),
+    [items, addFiles, cancelUpload, retryUpload, dismiss, clearFinished, forgetJob],
+  );
+  return <UploadsContext.Provider value={value}>{children}</UploadsContext.Provider>;
+}
+
+export function useUploads(): UploadsContextValue {
+  const value = useContext(UploadsContext);
+  if (!value) throw new Error("UploadsProvider is missing");
+  return value;
+}

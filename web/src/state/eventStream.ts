@@ -1,0 +1,135 @@
+// One multiplexed EventSource for all followed jobs (`GET /api/events?ids=a,b,c`).
+// When the set of ids changes the stream is reopened once with the new set; the server starts
+// every stream with a snapshot, so nothing is lost between the two connections.
+
+import type { EventType, JobEvent, JobEventData } from "../api/types";
+import { EVENT_TYPES } from "../api/types";
+
+export type ConnectionState = "idle" | "connecting" | "open" | "reconnecting";
+
+export interface JobEventStreamOptions {
+  open: (ids: readonly string[]) => EventSource;
+  onEvent: (event: JobEvent) => void;
+  onState?: (state: ConnectionState) => void;
+  /** Delay before (re)opening after the set of ids changed, to batch quick changes. */
+  settleMs?: number;
+  /** Delay before reopening after the server refused or dropped the stream; doubles up to `maxRetryMs`. */
+  retryMs?: number;
+  maxRetryMs?: number;
+}
+
+const CLOSED = 2;
+
+export function parseEventData(raw: unknown): JobEventData | null {
+  if (typeof raw !== "string") return null;
+  try {
+    const data: unknown = JSON.parse(raw);
+    if (typeof data !== "object" || data === null) return null;
+    const candidate = data as Partial<JobEventData>;
+    if (typeof candidate.id !== "string" || typeof candidate.seq !== "number") return null;
+    return candidate as JobEventData;
+  } catch {
+    return null;
+  }
+}
+
+export class JobEventStream {
+  private readonly options: Required<Omit<JobEventStreamOptions, "onState">> & Pick<JobEventStreamOptions, "onState">;
+  private ids: string[] = [];
+  private key = "";
+  private source: EventSource | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private failures = 0;
+  private state: ConnectionState = "idle";
+  private closed = false;
+
+  constructor(options: JobEventStreamOptions) {
+    this.options = { settleMs: 60, retryMs: 1000, maxRetryMs: 30000, ...options };
+  }
+
+  get connectionState(): ConnectionState {
+    return this.state;
+  }
+
+  /** Follows exactly these jobs from now on. */
+  setIds(ids: Iterable<string>): void {
+    if (this.closed) return;
+    const sorted = [...new Set(ids)].filter(Boolean).sort();
+    const key = sorted.join(",");
+    if (key === this.key) return;
+    this.key = key;
+    this.ids = sorted;
+    this.failures = 0;
+    this.schedule(this.options.settleMs);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.clearTimer();
+    this.closeSource();
+    this.setState("idle");
+  }
+
+  private schedule(delay: number): void {
+    this.clearTimer();
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.connect();
+    }, delay);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private closeSource(): void {
+    if (this.source) this.source.close();
+    this.source = null;
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.state) return;
+    this.state = state;
+    this.options.onState?.(state);
+  }
+
+  private connect(): void {
+    this.closeSource();
+    if (this.closed) return;
+    if (this.ids.length === 0) {
+      this.setState("idle");
+      return;
+    }
+    this.setState(this.failures > 0 ? "reconnecting" : "connecting");
+    const source = this.options.open(this.ids);
+    this.source = source;
+    source.onopen = () => {
+      if (this.source !== source) return;
+      this.failures = 0;
+      this.setState("open");
+    };
+    for (const type of EVENT_TYPES) {
+      source.addEventListener(type, (message) => this.receive(source, type, message as MessageEvent));
+    }
+    source.onerror = () => {
+      if (this.source !== source) return;
+      if (source.readyState === CLOSED) {
+        // The browser gave up (HTTP error or wrong content type): try again later ourselves.
+        this.failures += 1;
+        this.setState("reconnecting");
+        const delay = Math.min(this.options.maxRetryMs, this.options.retryMs * 2 ** (this.failures - 1));
+        this.schedule(delay);
+      } else {
+        // The browser reconnects on its own and sends Last-Event-ID.
+        this.setState("reconnecting");
+      }
+    };
+  }
+
+  private receive(source: EventSource, type: EventType, message: MessageEvent): void {
+    if (this.source !== source) return;
+    const data = parseEventData(message.data);
+    if (data) this.options.onEvent({ type, data });
+  }
+}
