@@ -100,7 +100,9 @@ def _web_ui(app: FastAPI, dist: Path) -> None:
             )
         candidate = (root / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(root):
-            cache = "public, max-age=31536000, immutable" if "/assets/" in f"/{path}" else "no-cache"
+            cache = (
+                "public, max-age=31536000, immutable" if "/assets/" in f"/{path}" else "no-cache"
+            )
             return FileResponse(candidate, headers={"Cache-Control": cache})
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 

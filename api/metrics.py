@@ -28,7 +28,9 @@ class JobsCollector(Collector):
     """Jobs per status, read from Postgres at scrape time."""
 
     def collect(self):  # type: ignore[no-untyped-def]
-        family = GaugeMetricFamily("soundscripter_jobs", "Transcription jobs by status", labels=["status"])
+        family = GaugeMetricFamily(
+            "soundscripter_jobs", "Transcription jobs by status", labels=["status"]
+        )
         try:
             with session_scope() as session:
                 counts = lifecycle.count_by_status(session)

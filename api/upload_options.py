@@ -52,7 +52,9 @@ def parse_options(fields: dict[str, str], settings: Settings) -> UploadOptions:
         )
     task = fields.get("task", "").strip().lower() or "transcribe"
     if task not in {"transcribe", "translate"}:
-        raise InvalidRequest("The field 'task' must be transcribe or translate.", code="invalid_task")
+        raise InvalidRequest(
+            "The field 'task' must be transcribe or translate.", code="invalid_task"
+        )
     prompt = fields.get("initial_prompt", "").strip() or None
     if prompt is not None and len(prompt) > PROMPT_LIMIT:
         raise InvalidRequest(

@@ -199,10 +199,12 @@ def record_segments(
     job = _owned(session, claim)
     if job is None:
         return None
+    _bump(job)
     rows = [
         {
             "transcription_id": claim.job_id,
             "index": s.index,
+            "seq": job.last_seq,
             "start": s.start,
             "end": s.end,
             "text": s.text,
@@ -219,13 +221,13 @@ def record_segments(
                 "end": statement.excluded.end,
                 "text": statement.excluded.text,
                 "words": statement.excluded.words,
+                "seq": statement.excluded.seq,
             },
         )
     )
     if job.duration_seconds:
         job.progress = min(0.999, max(job.progress, segments[-1].end / job.duration_seconds))
     job.lease_expires_at = utcnow() + timedelta(seconds=lease_seconds)
-    _bump(job)
     session.add(job)
     out = [ev.SegmentOut(**vars(s)) for s in segments]
     return ev.ProgressEvent(**_snapshot_fields(job), segment=out[-1], segments=out)
@@ -242,9 +244,7 @@ def renew_lease(session: Session, claim: Claim, lease_seconds: int) -> bool:
 
 def still_owned(session: Session, claim: Claim) -> bool:
     status, attempts = session.execute(
-        select(Transcription.status, Transcription.attempts).where(
-            Transcription.id == claim.job_id
-        )
+        select(Transcription.status, Transcription.attempts).where(Transcription.id == claim.job_id)
     ).one_or_none() or (None, None)
     return status == JobStatus.processing.value and attempts == claim.attempt
 
@@ -267,9 +267,7 @@ def complete(
     return [state_event(job)]
 
 
-def fail(
-    session: Session, job: Transcription, code: str, message: str
-) -> list[ev.JobEvent]:
+def fail(session: Session, job: Transcription, code: str, message: str) -> list[ev.JobEvent]:
     job.error_code = code
     job.error_message = message
     job.completed_at = utcnow()
@@ -359,12 +357,12 @@ def expired_leases(session: Session, now: datetime, limit: int = 100) -> list[Tr
     )
 
 
-def segments_of(session: Session, job_id: uuid.UUID) -> list[Segment]:
-    return list(
-        session.exec(
-            select(Segment).where(Segment.transcription_id == job_id).order_by(col(Segment.index))
-        ).all()
-    )
+def segments_of(session: Session, job_id: uuid.UUID, *, after_seq: int = 0) -> list[Segment]:
+    """The job's segments in order; with `after_seq`, only those carried by later events."""
+    query = select(Segment).where(Segment.transcription_id == job_id)
+    if after_seq:
+        query = query.where(Segment.seq > after_seq)
+    return list(session.exec(query.order_by(col(Segment.index))).all())
 
 
 def count_by_status(session: Session) -> dict[str, int]:

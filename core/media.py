@@ -31,12 +31,37 @@ OPEN_OPTIONS = {"protocol_whitelist": "file", "format_whitelist": ALLOWED_FORMAT
 _DECODE_CHECK_SECONDS = 2.0
 
 
+_MIME = {
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "flac": "audio/flac",
+    "ogg": "audio/ogg",
+    "aac": "audio/aac",
+    "aiff": "audio/aiff",
+    "amr": "audio/amr",
+    "asf": "video/x-ms-asf",
+    "avi": "video/x-msvideo",
+    "flv": "video/x-flv",
+    "mpegts": "video/mp2t",
+    "mpeg": "video/mpeg",
+}
+
+
 @dataclass(frozen=True)
 class ProbeResult:
     duration_seconds: float
     media_kind: str  # "audio" or "video"
     container: str
     audio_codec: str
+
+    @property
+    def mime(self) -> str:
+        name = self.container.split(",")[0]
+        if name == "mov":
+            return "video/mp4" if self.media_kind == "video" else "audio/mp4"
+        if name == "matroska":
+            return "video/webm" if self.media_kind == "video" else "audio/webm"
+        return _MIME.get(name, f"{self.media_kind}/octet-stream")
 
 
 def _open(path: Path) -> Any:
@@ -62,7 +87,8 @@ def probe_in_process(path: Path) -> ProbeResult:
         if audio is None:
             raise MediaError("The file has no audio track.", code="no_audio_stream")
         has_video = any(
-            not (s.disposition & av.stream.Disposition.attached_pic) for s in container.streams.video
+            not (s.disposition & av.stream.Disposition.attached_pic)
+            for s in container.streams.video
         )
         decoded = 0.0
         end = 0.0

@@ -66,7 +66,9 @@ class Transcription(SQLModel, table=True):
 
 class Segment(SQLModel, table=True):
     __tablename__ = "segments"
-    __table_args__ = (sa.UniqueConstraint("transcription_id", "index", name="uq_segments_job_index"),)
+    __table_args__ = (
+        sa.UniqueConstraint("transcription_id", "index", name="uq_segments_job_index"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     transcription_id: uuid.UUID = Field(
@@ -75,6 +77,7 @@ class Segment(SQLModel, table=True):
         )
     )
     index: int
+    seq: int = Field(default=0, description="seq of the event that carried this segment")
     start: float
     end: float
     text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,7 +27,9 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "soundscripter"
     broker_url: str = "amqp://guest:guest@127.0.0.1:5672//"
-    queue_name: str = "transcriptions"
+    # Empty: "transcriptions.<database name>", so instances sharing one broker never take
+    # each other's jobs.
+    queue_name: str = ""
 
     storage_dir: Path = PROJECT_ROOT / "data" / "uploads"
 
@@ -71,6 +74,13 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute_storage(cls, value: Path) -> Path:
         return value if value.is_absolute() else (PROJECT_ROOT / value).resolve()
+
+    @model_validator(mode="after")
+    def _default_queue(self) -> Settings:
+        if not self.queue_name:
+            database = make_url(self.database_url).database or "default"
+            self.queue_name = f"transcriptions.{database}"
+        return self
 
     @model_validator(mode="after")
     def _no_placeholder_credentials(self) -> Settings:

@@ -22,7 +22,8 @@ def main(argv: list[str] | None = None) -> int:
             "--pool=prefork",
             f"--concurrency={args.concurrency}",
             f"--queues={settings.queue_name}",
-            f"--hostname={args.node}@{socket.gethostname()}",
+            # The queue name keeps node names unique between instances sharing one broker.
+            f"--hostname={args.node}.{settings.queue_name}@{socket.gethostname()}",
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -32,7 +33,7 @@ from api.upload_options import UploadOptions, parse_options
 from api.uploads import ReceivedFile, receive_form
 from core import lifecycle, media
 from core.db import session_scope
-from core.errors import DomainError, InvalidRequest, MediaError, NotFound
+from core.errors import InvalidRequest, MediaError, NotFound
 from core.events import ErrorOut
 from core.models import Transcription
 from core.settings import Settings
@@ -46,6 +47,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "The job's state forbids this"},
 }
 _PROBE_PARALLELISM = 4
+_MEDIA_TYPE = re.compile(r"(audio|video)/[a-z0-9.+-]{1,100}")
 
 UPLOAD_BODY = {
     "requestBody": {
@@ -120,6 +122,13 @@ async def _probe_all(
     return list(await asyncio.gather(*(one(item) for item in files)))
 
 
+def _content_type(declared: str | None, probe: media.ProbeResult) -> str:
+    """The client's media type if it names audio or video, else the one the probe found."""
+    if declared and _MEDIA_TYPE.fullmatch(declared.strip().lower()):
+        return declared.strip().lower()
+    return probe.mime
+
+
 def _new_job(
     item: ReceivedFile, probe: media.ProbeResult, options: UploadOptions, owner: str | None
 ) -> Transcription:
@@ -127,7 +136,7 @@ def _new_job(
         owner=owner,
         filename=item.filename,
         storage_key=item.upload.key,
-        content_type=item.content_type,
+        content_type=_content_type(item.content_type, probe),
         size_bytes=item.upload.size,
         sha256=item.upload.sha256,
         media_kind=probe.media_kind,
@@ -319,7 +328,9 @@ def download_transcript(
     return Response(
         body,
         media_type=media_type,
-        headers={"Content-Disposition": _disposition("attachment", f"{_stem(job.filename)}.{format}")},
+        headers={
+            "Content-Disposition": _disposition("attachment", f"{_stem(job.filename)}.{format}")
+        },
     )
 
 
@@ -331,7 +342,9 @@ def download_media(
     job = _load(session, request, job_id)
     path = storage.path(job.storage_key)
     if not path.is_file():
-        raise NotFound("The media file of this transcription is no longer stored.", code="media_missing")
+        raise NotFound(
+            "The media file of this transcription is no longer stored.", code="media_missing"
+        )
     return FileResponse(
         path,
         media_type=job.content_type or "application/octet-stream",

@@ -53,7 +53,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_transcriptions_owner", "transcriptions", ["owner"])
     op.create_index(
-        "ix_transcriptions_created", "transcriptions", [sa.text("created_at DESC"), sa.text("id DESC")]
+        "ix_transcriptions_created",
+        "transcriptions",
+        [sa.text("created_at DESC"), sa.text("id DESC")],
     )
     op.create_index("ix_transcriptions_status_created", "transcriptions", ["status", "created_at"])
     op.execute(
@@ -74,6 +76,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("index", sa.Integer, nullable=False),
+        sa.Column("seq", sa.Integer, nullable=False, server_default="0"),
         sa.Column("start", sa.Float, nullable=False),
         sa.Column("end", sa.Float, nullable=False),
         sa.Column("text", sa.Text, nullable=False),

@@ -1,0 +1,97 @@
+# SoundScripter — every command lives here. `make help` lists them.
+#
+# `make run` and `make test` set up whatever is missing (virtualenv, Python and npm packages,
+# Debian packages for the tests) and then run. Environment variables override `.env`.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
+# Debian packages the test suite uses: command -> package.
+TEST_TOOLS := espeak-ng:espeak-ng ffmpeg:ffmpeg chromium:chromium docker-compose:docker-compose
+PYTEST_ARGS ?=
+
+.PHONY: help run test test-unit test-integration test-e2e lint format typecheck web bench \
+	system-packages deps deps-dev migrate clean
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
+
+run: deps web ## Run the platform (API + web UI + workers under Supervisor) in the foreground
+	$(PY) deploy/run_local.py
+
+test: deps-dev system-packages web ## Run every check and test (lint, web tests, all pytest tiers)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	cd web && npm test
+	$(VENV)/bin/pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+
+test-unit: deps-dev ## Unit tests only (no services)
+	$(VENV)/bin/pytest -m unit $(PYTEST_ARGS)
+
+test-integration: deps-dev system-packages ## Integration tests (real Postgres, Redis, RabbitMQ, worker)
+	$(VENV)/bin/pytest -m integration $(PYTEST_ARGS)
+
+test-e2e: deps-dev system-packages web ## End-to-end tests (real processes, model and browser)
+	$(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
+
+lint: deps-dev ## ruff lint and format check, mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: deps-dev ## Format the Python code
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+typecheck: deps-dev ## mypy
+	$(VENV)/bin/mypy
+
+migrate: deps ## Create the database if needed and apply migrations
+	$(PY) -m core.migrate
+
+bench: deps-dev system-packages ## Run the benchmarks and write docs/benchmarks.md
+	$(PY) -m bench
+
+web: web/dist/index.html ## Build the web UI into web/dist
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run build
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+deps: $(VENV)/.runtime ## Install the runtime Python packages into .venv
+deps-dev: $(VENV)/.dev ## Install runtime and development Python packages into .venv
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: requirements.txt | $(PY)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(PIP) install --quiet -r requirements-dev.txt
+	@touch $@
+
+system-packages: ## Install missing Debian packages the tests need (espeak-ng, ffmpeg, chromium)
+	@missing=""; for pair in $(TEST_TOOLS); do \
+		command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+clean: ## Remove build output and caches (keeps .venv and data)
+	rm -rf web/dist .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -1,0 +1,117 @@
+"""Run SoundScripter locally under Supervisor (what `make run` calls).
+
+Environment variables win over `.env`. The Supervisor dashboard never runs without a login:
+when `.env` has none, a user name and a random password are generated into it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV_FILE = ROOT / ".env"
+CONFIG = ROOT / "deploy" / "supervisor" / "local.conf"
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.exists():
+        return values
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+def set_env_file_value(path: Path, key: str, value: str) -> None:
+    lines = path.read_text().splitlines() if path.exists() else []
+    for number, line in enumerate(lines):
+        if line.strip().startswith(f"{key}="):
+            lines[number] = f"{key}={value}"
+            break
+    else:
+        lines.append(f"{key}={value}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def ensure_dashboard_login() -> None:
+    if not ENV_FILE.exists():
+        shutil.copy(ROOT / ".env.example", ENV_FILE)
+    values = read_env_file(ENV_FILE)
+    if not (os.environ.get("SUPERVISOR_USER") or values.get("SUPERVISOR_USER")):
+        set_env_file_value(ENV_FILE, "SUPERVISOR_USER", "operator")
+    if not (os.environ.get("SUPERVISOR_PASSWORD") or values.get("SUPERVISOR_PASSWORD")):
+        set_env_file_value(ENV_FILE, "SUPERVISOR_PASSWORD", secrets.token_urlsafe(18))
+        print(f"Generated a Supervisor dashboard password into {ENV_FILE.name}.")
+
+
+def supervisor_environment() -> dict[str, str]:
+    env = {**read_env_file(ENV_FILE), **os.environ}  # the environment wins
+    api_port = int(env.get("API_PORT") or 8000)
+    env.setdefault("API_PORT", str(api_port))
+    if not env.get("SUPERVISOR_PORT"):
+        env["SUPERVISOR_PORT"] = str(api_port + 1001)
+    env["SUPERVISOR_HOST"] = env.get("SUPERVISOR_HOST") or "127.0.0.1"
+    env["WORKER_PROCESSES"] = env.get("WORKER_PROCESSES") or "1"
+    run_dir = env.get("SOUNDSCRIPTER_RUN_DIR") or str(ROOT / "data" / f"run-{api_port}")
+    Path(run_dir).mkdir(parents=True, exist_ok=True)
+    env["SOUNDSCRIPTER_RUN_DIR"] = run_dir
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _listening(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def print_dashboards(env: dict[str, str]) -> None:
+    host = env.get("API_HOST") or "127.0.0.1"
+    shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
+    api = f"http://{shown}:{env['API_PORT']}"
+    management = "http://127.0.0.1:15672"
+    rabbit_note = "" if _listening("127.0.0.1", 15672) else "  (management plugin not enabled)"
+    print(
+        "\nSoundScripter is starting:\n"
+        f"  Web UI and API        {api}/\n"
+        f"  API docs (OpenAPI)    {api}/docs\n"
+        f"  Metrics               {api}/metrics\n"
+        f"  Supervisor dashboard  http://{env['SUPERVISOR_HOST']}:{env['SUPERVISOR_PORT']}/"
+        f"  (login {env.get('SUPERVISOR_USER')!r}, password in .env)\n"
+        f"  RabbitMQ management   {management}{rabbit_note}\n"
+        "Stop with Ctrl+C (workers finish their current file first).\n",
+        flush=True,
+    )
+
+
+def main() -> int:
+    os.chdir(ROOT)
+    ensure_dashboard_login()
+    env = supervisor_environment()
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    from core.logs import configure_logging
+    from core.migrate import upgrade
+    from core.settings import get_settings
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    upgrade(settings.database_url)
+    print_dashboards(env)
+    supervisord = shutil.which("supervisord", path=env["PATH"]) or "supervisord"
+    os.execvpe(supervisord, [supervisord, "-n", "-c", str(CONFIG)], env)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Test media made on the spot: espeak-ng speech, ffmpeg conversions, word error rate."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import jiwer
+
+VOICE = "en-us"
+WORDS_PER_MINUTE = 140
+
+
+def require(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        raise RuntimeError(f"{tool} is not installed (`make test` installs it)")
+    return path
+
+
+def speech(text: str, folder: Path, *, name: str | None = None, fmt: str = "wav") -> Path:
+    """Speak `text` with espeak-ng into folder/name.fmt (cached by content)."""
+    digest = hashlib.sha1(f"{text}|{fmt}".encode()).hexdigest()[:12]
+    name = name or f"speech-{digest}"
+    wav = folder / f"{name}.wav"
+    if not wav.exists():
+        subprocess.run(
+            [require("espeak-ng"), "-v", VOICE, "-s", str(WORDS_PER_MINUTE), "-w", str(wav), text],
+            check=True,
+            capture_output=True,
+        )
+    if fmt == "wav":
+        return wav
+    return convert(wav, folder / f"{name}.{fmt}")
+
+
+def convert(source: Path, target: Path, *extra: str) -> Path:
+    subprocess.run(
+        [require("ffmpeg"), "-loglevel", "error", "-y", "-i", str(source), *extra, str(target)],
+        check=True,
+    )
+    return target
+
+
+def video(source_audio: Path, target: Path) -> Path:
+    """An mp4 with a small moving test picture and the given audio track."""
+    subprocess.run(
+        [
+            require("ffmpeg"),
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=10",
+            "-i",
+            str(source_audio),
+            "-shortest",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            str(target),
+        ],
+        check=True,
+    )
+    return target
+
+
+def silence(seconds: float, target: Path) -> Path:
+    subprocess.run(
+        [
+            require("ffmpeg"),
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=16000:cl=mono",
+            "-t",
+            str(seconds),
+            str(target),
+        ],
+        check=True,
+    )
+    return target
+
+
+def concat(parts: list[Path], target: Path) -> Path:
+    """Join WAV files (same format) into one."""
+    listing = target.with_suffix(".txt")
+    listing.write_text("".join(f"file '{p.resolve()}'\n" for p in parts))
+    subprocess.run(
+        [
+            require("ffmpeg"),
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "concat",
+            "-safe",
+            "0",
+            "-i",
+            str(listing),
+            "-ar",
+            "16000",
+            "-ac",
+            "1",
+            str(target),
+        ],
+        check=True,
+    )
+    listing.unlink()
+    return target
+
+
+def _normalise(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9' ]", " ", text.lower()).split())
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    return float(jiwer.wer(_normalise(reference), _normalise(hypothesis)))

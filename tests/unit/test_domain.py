@@ -1,0 +1,116 @@
+"""Pure domain pieces: state machine, transcript formats, storage keys, settings, options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from api.upload_options import parse_options
+from core.errors import InvalidRequest
+from core.settings import Settings
+from core.states import JobStatus, can_transition
+from core.storage import Storage, StorageError
+from core.transcripts import to_srt, to_tsv, to_txt, to_vtt
+
+pytestmark = pytest.mark.unit
+
+
+@dataclass
+class Seg:
+    index: int
+    start: float
+    end: float
+    text: str
+
+
+SEGMENTS = [Seg(0, 0.0, 2.5, " Hello there."), Seg(1, 2.5, 3661.0456, " Second line.")]
+
+
+def test_state_machine() -> None:
+    assert can_transition(JobStatus.queued, JobStatus.processing)
+    assert can_transition(JobStatus.processing, JobStatus.cancelled)
+    assert can_transition(JobStatus.failed, JobStatus.queued)
+    assert not can_transition(JobStatus.completed, JobStatus.queued)
+    assert not can_transition(JobStatus.cancelled, JobStatus.processing)
+    assert {s for s in JobStatus if s.is_terminal} == {
+        JobStatus.completed,
+        JobStatus.failed,
+        JobStatus.cancelled,
+    }
+
+
+def test_srt_bytes() -> None:
+    assert to_srt(SEGMENTS, {}) == (
+        "1\n00:00:00,000 --> 00:00:02,500\nHello there.\n\n"
+        "2\n00:00:02,500 --> 01:01:01,046\nSecond line.\n"
+    )
+
+
+def test_vtt_bytes() -> None:
+    assert to_vtt(SEGMENTS, {}) == (
+        "WEBVTT\n\n00:00:00.000 --> 00:00:02.500\nHello there.\n\n"
+        "00:00:02.500 --> 01:01:01.046\nSecond line.\n"
+    )
+
+
+def test_txt_and_tsv() -> None:
+    assert to_txt(SEGMENTS, {}) == "Hello there.\nSecond line.\n"
+    assert (
+        to_tsv(SEGMENTS, {})
+        == "start\tend\ttext\n0\t2500\tHello there.\n2500\t3661046\tSecond line.\n"
+    )
+    assert to_txt([], {}) == ""
+
+
+def test_storage_keys_never_come_from_outside(tmp_path: Path) -> None:
+    storage = Storage(tmp_path)
+    for bad in ("../x", "a/b", "..", "0" * 31, "g" * 32):
+        with pytest.raises(StorageError):
+            storage.path(bad)
+    upload = storage.open_upload()
+    upload.write(b"abc")
+    key = upload.commit()
+    assert storage.path(key).read_bytes() == b"abc"
+    assert upload.sha256 == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert storage.delete(key)
+    assert not storage.exists(key)
+    partial = storage.open_upload()
+    partial.write(b"x")
+    partial.discard()
+    assert storage.files() == []
+
+
+def test_settings_lists_and_threads() -> None:
+    settings = Settings(cors_origins="https://a.example, https://b.example", worker_concurrency=2)  # type: ignore[arg-type]
+    assert settings.cors_origins == ["https://a.example", "https://b.example"]
+    assert settings.cpu_threads() >= 1
+    assert Settings(whisper_cpu_threads=3).cpu_threads() == 3
+    with pytest.raises(ValueError, match="guest"):
+        Settings(environment="production")
+
+
+def test_upload_options() -> None:
+    settings = Settings(allowed_models="small")  # type: ignore[arg-type]
+    options = parse_options(
+        {"language": "DE", "task": "translate", "word_timestamps": "true", "model": "small"},
+        settings,
+    )
+    assert (options.language, options.task, options.word_timestamps, options.model) == (
+        "de",
+        "translate",
+        True,
+        "small",
+    )
+    assert parse_options({"language": "auto"}, settings).language is None
+    for fields, code in [
+        ({"language": "klingon"}, "invalid_language"),
+        ({"task": "summarise"}, "invalid_task"),
+        ({"vad": "maybe"}, "invalid_field"),
+        ({"model": "/etc"}, "invalid_model"),
+        ({"initial_prompt": "x" * 1001}, "invalid_field"),
+    ]:
+        with pytest.raises(InvalidRequest) as error:
+            parse_options(fields, settings)
+        assert error.value.code == code
