@@ -45,15 +45,17 @@ export interface Transcription {
   model?: string | null;
   task?: string | null;
   content_type?: string | null;
+  media_kind?: "audio" | "video" | string | null;
   size_bytes?: number | null;
+  attempts?: number | null;
   created_at: string;
   started_at?: string | null;
   completed_at?: string | null;
   error: ErrorInfo | null;
   text?: string | null;
   segments?: Segment[];
-  /** Sequence number of the last event the server published for this job, when provided. */
-  last_seq?: number | null;
+  /** Sequence number of the job's latest event: orders this record against server-sent events. */
+  seq?: number | null;
 }
 
 export interface TranscriptionPage {
@@ -82,7 +84,11 @@ export interface JobEventData {
   text?: string | null;
   language?: string | null;
   duration_seconds?: number | null;
+  /** On `processing` events: which attempt at the job is running. */
+  attempt?: number | null;
   error?: ErrorInfo | null;
+  /** Set on the event that announces the job was deleted. */
+  deleted?: boolean;
 }
 
 export interface JobEvent {

@@ -30,6 +30,7 @@ function phaseLabel(item: UploadItem, job: JobState | undefined): string {
       return "Upload cancelled";
     case "accepted":
       if (!job) return "Uploaded";
+      if (job.deleted) return "Deleted";
       if (job.status === "queued") return "Queued for transcription";
       return STATUS_LABELS[job.status];
   }
@@ -53,7 +54,7 @@ function LiveText({ job, label }: { job: JobState; label: string }) {
 
 function UploadRowView({ item, job, onCancel, onRetry, onDismiss }: UploadRowProps) {
   const label = phaseLabel(item, job);
-  const status = item.phase === "accepted" ? job?.status : undefined;
+  const status = item.phase === "accepted" && !job?.deleted ? job?.status : undefined;
   const canDismiss = item.phase !== "uploading" && item.phase !== "waiting";
   return (
     <li className={`upload-row upload-row--${item.phase}`} data-phase={item.phase} data-status={status}>
@@ -62,7 +63,7 @@ function UploadRowView({ item, job, onCancel, onRetry, onDismiss }: UploadRowPro
           <WaveIcon size={18} />
         </span>
         <div className="upload-row__title">
-          {item.jobId ? (
+          {item.jobId && !job?.deleted ? (
             <Link className="upload-row__name" to={`/transcriptions/${encodeURIComponent(item.jobId)}`}>
               {item.filename}
             </Link>

@@ -76,7 +76,7 @@ export function JobsProvider({
   useEffect(() => {
     for (const id of watched.keys()) {
       const job = jobs[id];
-      if (!job || !isTerminal(job.status) || job.settled) continue;
+      if (!job || !isTerminal(job.status) || job.settled || job.deleted) continue;
       const attempt = `${id}@${job.lastSeq}`;
       if (refreshed.current.has(attempt)) continue;
       refreshed.current.add(attempt);

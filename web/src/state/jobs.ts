@@ -1,13 +1,15 @@
-// Client-side state of transcription jobs, built from API snapshots and server-sent events.
+// Client-side state of transcription jobs, built from API records and server-sent events.
 //
 // Pure functions only (no React, no I/O), so the ordering rules can be tested directly:
-// - status and progress follow the event with the highest `seq`; events with
-//   `seq <= lastSeq` (late, out of order, or replayed after a reconnect) change nothing but
-//   may fill in segments;
-// - segments are merged by `index`, so duplicates are harmless;
-// - a terminal status (completed, failed, cancelled) never goes back to a running one, except
-//   that a newer `queued` event after `failed`/`cancelled` is a retry and starts a fresh run
-//   (the server's state machine allows exactly that transition).
+// - Status and progress follow the highest `seq` (per job, as the server numbers them).
+//   An event with `seq <= lastSeq` (late, out of order, or replayed after a reconnect) changes
+//   nothing but may fill in segments.
+// - Segments are merged by `index`, so duplicates are harmless.
+// - A terminal status never goes back to a running one because of a late event: `completed`
+//   is final; after `failed` or `cancelled` only a newer `queued` event (a retry, the one
+//   transition the server allows out of those states) starts the job again.
+// - A new run (retry, requeue after a lost worker, or a new `attempt`) starts with no segments,
+//   as the server deletes the previous run's segments; late segments of the old run are dropped.
 
 import type { ErrorInfo, JobEvent, Segment, Status, Transcription } from "../api/types";
 import { STATUSES } from "../api/types";
@@ -17,10 +19,12 @@ export interface JobState {
   status: Status;
   /** 0–1 */
   progress: number;
-  /** Highest event `seq` applied; -1 before any. */
+  /** Highest `seq` applied; -1 before any. */
   lastSeq: number;
-  /** Events older than this belong to an earlier run (before a retry); their segments are dropped. */
+  /** Segments carried by events older than this belong to an earlier run and are dropped. */
   runStartSeq: number;
+  /** Which attempt is (or was last) running, when known. */
+  attempt: number | null;
   /** Ordered by `index`. */
   segments: readonly Segment[];
   text: string | null;
@@ -31,6 +35,8 @@ export interface JobState {
   info: Omit<Transcription, "segments"> | null;
   /** True when `info` was read while the job was already in its terminal state. */
   settled: boolean;
+  /** The server announced that the job was deleted. */
+  deleted: boolean;
 }
 
 export type JobsState = Readonly<Record<string, JobState>>;
@@ -47,10 +53,6 @@ export function isTerminal(status: Status): boolean {
   return TERMINAL.has(status);
 }
 
-export function isRunning(status: Status): boolean {
-  return status === "queued" || status === "processing";
-}
-
 function isStatus(value: unknown): value is Status {
   return typeof value === "string" && (STATUSES as readonly string[]).includes(value);
 }
@@ -61,7 +63,12 @@ function clampProgress(value: unknown, fallback: number): number {
 }
 
 function sameSegment(a: Segment, b: Segment): boolean {
-  return a.start === b.start && a.end === b.end && a.text === b.text && (a.words?.length ?? 0) === (b.words?.length ?? 0);
+  return (
+    a.start === b.start &&
+    a.end === b.end &&
+    a.text === b.text &&
+    (a.words?.length ?? 0) === (b.words?.length ?? 0)
+  );
 }
 
 /** Merges `incoming` into `existing` by `index`; returns `existing` itself when nothing changed. */
@@ -89,6 +96,7 @@ export function emptyJob(id: string): JobState {
     progress: 0,
     lastSeq: -1,
     runStartSeq: -1,
+    attempt: null,
     segments: [],
     text: null,
     error: null,
@@ -96,6 +104,7 @@ export function emptyJob(id: string): JobState {
     durationSeconds: null,
     info: null,
     settled: false,
+    deleted: false,
   };
 }
 
@@ -104,15 +113,37 @@ function withoutSegments(transcription: Transcription): Omit<Transcription, "seg
   return info;
 }
 
+function recordSeq(transcription: Transcription): number | null {
+  return typeof transcription.seq === "number" ? transcription.seq : null;
+}
+
+function recordAttempt(transcription: Transcription): number | null {
+  return typeof transcription.attempts === "number" ? transcription.attempts : null;
+}
+
+/** Whether moving from `job` to (`status`, `attempt`) means the server started the job over. */
+function startsNewRun(job: JobState, status: Status, attempt: number | null | undefined): boolean {
+  if (job.status === "completed") return false;
+  if (status === "queued") return job.status !== "queued";
+  if (status === "processing") {
+    if (job.status === "failed" || job.status === "cancelled") return true;
+    return typeof attempt === "number" && job.attempt !== null && attempt !== job.attempt;
+  }
+  return false;
+}
+
+function newRun(job: JobState, runStartSeq: number): JobState {
+  return { ...job, progress: 0, runStartSeq, segments: [], text: null, error: null, settled: false };
+}
+
 function fromTranscription(transcription: Transcription): JobState {
   const status = isStatus(transcription.status) ? transcription.status : "queued";
-  const lastSeq = typeof transcription.last_seq === "number" ? transcription.last_seq : -1;
   return {
-    id: transcription.id,
+    ...emptyJob(transcription.id),
     status,
     progress: status === "completed" ? 1 : clampProgress(transcription.progress, 0),
-    lastSeq,
-    runStartSeq: -1,
+    lastSeq: recordSeq(transcription) ?? -1,
+    attempt: recordAttempt(transcription),
     segments: mergeSegments([], transcription.segments ?? []),
     text: transcription.text ?? null,
     error: transcription.error ?? null,
@@ -126,12 +157,14 @@ function fromTranscription(transcription: Transcription): JobState {
 const RUN_ORDER: Record<Status, number> = { queued: 0, processing: 1, completed: 2, failed: 2, cancelled: 2 };
 
 /**
- * Whether an API record should replace the job's status and progress.
- * With `last_seq` the record is ordered like an event; without it, a terminal record always
- * wins over a running state, and a running record never replaces a terminal one.
+ * Whether an API record describes a later state than the one held.
+ * With `seq` it is ordered like an event; without, a terminal record wins over a running
+ * state and a running record never replaces a terminal one.
  */
-function snapshotIsNewer(job: JobState, transcription: Transcription): boolean {
-  if (typeof transcription.last_seq === "number") return transcription.last_seq >= job.lastSeq;
+function recordIsNewer(job: JobState, transcription: Transcription): boolean {
+  if (job.status === "completed" && transcription.status !== "completed") return false;
+  const seq = recordSeq(transcription);
+  if (seq !== null) return seq >= job.lastSeq;
   if (isTerminal(job.status)) return isTerminal(transcription.status);
   if (isTerminal(transcription.status)) return true;
   if (RUN_ORDER[transcription.status] !== RUN_ORDER[job.status]) {
@@ -140,53 +173,41 @@ function snapshotIsNewer(job: JobState, transcription: Transcription): boolean {
   return transcription.progress >= job.progress;
 }
 
-/** Applies a record read from the API (list item, detail, upload answer). */
+/** Applies a record read from the API (a list item, a detail, an upload answer). */
 export function applySnapshot(job: JobState | undefined, transcription: Transcription): JobState {
   if (!job) return fromTranscription(transcription);
-  const segments = mergeSegments(job.segments, transcription.segments ?? []);
   const info = withoutSegments(transcription);
-  if (!isStatus(transcription.status) || !snapshotIsNewer(job, transcription)) {
-    return { ...job, segments, info: { ...info, status: job.status } };
+  if (!isStatus(transcription.status) || !recordIsNewer(job, transcription)) {
+    return { ...job, segments: mergeSegments(job.segments, transcription.segments ?? []), info };
   }
   const status = transcription.status;
+  const attempt = recordAttempt(transcription);
+  const base = startsNewRun(job, status, attempt) ? newRun(job, job.lastSeq + 1) : job;
   return {
-    ...job,
+    ...base,
     status,
-    progress: status === "completed" ? 1 : clampProgress(transcription.progress, job.progress),
-    lastSeq: Math.max(job.lastSeq, transcription.last_seq ?? -1),
-    segments,
-    text: transcription.text ?? job.text,
-    error: status === "failed" ? (transcription.error ?? job.error) : (transcription.error ?? null),
-    language: transcription.language ?? job.language,
-    durationSeconds: transcription.duration_seconds ?? job.durationSeconds,
+    progress: status === "completed" ? 1 : clampProgress(transcription.progress, base.progress),
+    lastSeq: Math.max(base.lastSeq, recordSeq(transcription) ?? -1),
+    attempt: attempt ?? base.attempt,
+    segments: mergeSegments(base.segments, transcription.segments ?? []),
+    text: transcription.text ?? base.text,
+    error: status === "failed" ? (transcription.error ?? base.error) : null,
+    language: transcription.language ?? base.language,
+    durationSeconds: transcription.duration_seconds ?? base.durationSeconds,
     info,
     settled: isTerminal(status),
   };
 }
 
-/** A run starts again (after a retry): earlier segments, text and error no longer apply. */
-function startNewRun(job: JobState, runStartSeq: number): JobState {
-  return {
-    ...job,
-    status: "queued",
-    progress: 0,
-    runStartSeq,
-    segments: [],
-    text: null,
-    error: null,
-    settled: false,
-  };
-}
-
-/** The API answered a retry request: the job is queued again. */
+/** The API answered a retry request: the job is queued again, from scratch. */
 export function applyRetry(job: JobState | undefined, transcription: Transcription): JobState {
   const base = job ?? fromTranscription(transcription);
-  const seq = typeof transcription.last_seq === "number" ? transcription.last_seq : base.lastSeq + 1;
-  const fresh = startNewRun(base, seq);
+  const fresh = newRun(base, base.lastSeq + 1);
   return {
     ...fresh,
     status: isStatus(transcription.status) && !isTerminal(transcription.status) ? transcription.status : "queued",
-    lastSeq: Math.max(base.lastSeq, transcription.last_seq ?? -1),
+    lastSeq: Math.max(base.lastSeq, recordSeq(transcription) ?? -1),
+    attempt: recordAttempt(transcription) ?? base.attempt,
     segments: mergeSegments([], transcription.segments ?? []),
     info: withoutSegments(transcription),
   };
@@ -209,17 +230,23 @@ export function applyEvent(job: JobState | undefined, event: JobEvent): JobState
   const data = event.data;
   const seq = typeof data.seq === "number" ? data.seq : -1;
   const status = eventStatus(event);
-  let base = job ?? emptyJob(data.id);
+  const current = job ?? emptyJob(data.id);
+  const newer = job === undefined || seq > current.lastSeq;
 
-  const isRetry =
-    job !== undefined && seq > job.lastSeq && status === "queued" && (job.status === "failed" || job.status === "cancelled");
-  if (isRetry) base = startNewRun(base, seq);
+  if (data.deleted) {
+    return newer || !current.deleted
+      ? { ...current, deleted: true, lastSeq: Math.max(current.lastSeq, seq), status: isTerminal(current.status) ? current.status : "cancelled" }
+      : current;
+  }
+
+  // After failed/cancelled only a retry (a newer `queued`) moves on; `completed` is final.
+  const ended = isTerminal(current.status) && !(newer && status === "queued" && current.status !== "completed");
+  const restart = newer && !ended && job !== undefined && startsNewRun(current, status, data.attempt);
+  const base = restart ? newRun(current, seq) : current;
 
   const segments = seq >= base.runStartSeq ? mergeSegments(base.segments, eventSegments(event)) : base.segments;
 
-  const stale = job !== undefined && seq <= base.lastSeq;
-  const afterEnd = isTerminal(base.status) && !isRetry;
-  if (stale || afterEnd) {
+  if (!newer || ended) {
     return segments === base.segments ? base : { ...base, segments };
   }
 
@@ -228,6 +255,7 @@ export function applyEvent(job: JobState | undefined, event: JobEvent): JobState
     status,
     progress: status === "completed" ? 1 : clampProgress(data.progress, base.progress),
     lastSeq: seq,
+    attempt: typeof data.attempt === "number" ? data.attempt : base.attempt,
     segments,
     text: data.text ?? base.text,
     error: status === "failed" ? (data.error ?? base.error) : null,
@@ -248,7 +276,7 @@ export function jobsReducer(state: JobsState, action: JobsAction): JobsState {
       return { ...state, [id]: applyRetry(state[id], action.transcription) };
     }
     case "event": {
-      const id = action.event.data.id;
+      const id = action.event.data?.id;
       if (typeof id !== "string" || !id) return state;
       const current = state[id];
       const next = applyEvent(current, action.event);
@@ -262,7 +290,7 @@ export function jobsReducer(state: JobsState, action: JobsAction): JobsState {
   }
 }
 
-/** The transcript text so far: the final text once known, else the segments joined. */
+/** The transcript so far: the final text once known, else the segments joined. */
 export function transcriptText(job: Pick<JobState, "text" | "segments">): string {
   if (job.text) return job.text.trim();
   return job.segments

@@ -126,6 +126,24 @@ export function TranscriptView({ id }: { id: string }) {
     </Link>
   );
 
+  if (job?.deleted) {
+    return (
+      <div className="view view--transcript">
+        {back}
+        <h1 tabIndex={-1}>{filename || "Transcript"}</h1>
+        <Notice
+          tone="empty"
+          title="This transcription was deleted."
+          action={
+            <Link className="button" to="/library">
+              Go to the library
+            </Link>
+          }
+        />
+      </div>
+    );
+  }
+
   if (!job) {
     if (load.kind === "error") {
       const notFound = load.error.isNotFound;
@@ -163,7 +181,7 @@ export function TranscriptView({ id }: { id: string }) {
 
   const info = job.info;
   const contentType = info?.content_type ?? "";
-  const isVideo = contentType.startsWith("video/");
+  const isVideo = info?.media_kind === "video" || contentType.startsWith("video/");
   const text = transcriptText(job);
   const canCancel = job.status === "queued" || job.status === "processing";
   const canRetry = job.status === "failed" || job.status === "cancelled";

@@ -1,0 +1,99 @@
+// Test doubles: an EventSource the test drives by hand, and API records.
+
+import type { EventType, JobEventData, Transcription } from "../api/types";
+
+type Listener = (event: MessageEvent) => void;
+
+export class FakeEventSource {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSED = 2;
+  static instances: FakeEventSource[] = [];
+
+  readonly url: string;
+  readonly ids: string[];
+  readyState = FakeEventSource.CONNECTING;
+  onopen: ((event: Event) => void) | null = null;
+  onerror: ((event: Event) => void) | null = null;
+  onmessage: Listener | null = null;
+  private listeners = new Map<string, Listener[]>();
+
+  constructor(url: string) {
+    this.url = url;
+    const query = url.includes("?") ? url.slice(url.indexOf("?") + 1) : "";
+    this.ids = (new URLSearchParams(query).get("ids") ?? "").split(",").filter(Boolean);
+    FakeEventSource.instances.push(this);
+  }
+
+  static reset(): void {
+    FakeEventSource.instances = [];
+  }
+
+  static open(): FakeEventSource[] {
+    return FakeEventSource.instances.filter((source) => source.readyState !== FakeEventSource.CLOSED);
+  }
+
+  addEventListener(type: string, listener: Listener): void {
+    this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
+  }
+
+  removeEventListener(type: string, listener: Listener): void {
+    this.listeners.set(
+      type,
+      (this.listeners.get(type) ?? []).filter((candidate) => candidate !== listener),
+    );
+  }
+
+  close(): void {
+    this.readyState = FakeEventSource.CLOSED;
+  }
+
+  /** The server accepted the stream. */
+  accept(): void {
+    this.readyState = FakeEventSource.OPEN;
+    this.onopen?.(new Event("open"));
+  }
+
+  /** The server sent one frame. */
+  emit(type: EventType, data: JobEventData | string): void {
+    const message = new MessageEvent(type, {
+      data: typeof data === "string" ? data : JSON.stringify(data),
+      lastEventId: typeof data === "string" ? "" : String(data.seq),
+    });
+    for (const listener of this.listeners.get(type) ?? []) listener(message);
+  }
+
+  /** The connection dropped; `closed` means the browser gave up (HTTP error). */
+  fail(closed: boolean): void {
+    this.readyState = closed ? FakeEventSource.CLOSED : FakeEventSource.CONNECTING;
+    this.onerror?.(new Event("error"));
+  }
+}
+
+export function transcription(overrides: Partial<Transcription> & { id: string }): Transcription {
+  return {
+    filename: `${overrides.id}.wav`,
+    status: "queued",
+    progress: 0,
+    duration_seconds: 10,
+    language: null,
+    model: "tiny.en",
+    content_type: "audio/wav",
+    media_kind: "audio",
+    created_at: "2025-01-02T03:04:05Z",
+    started_at: null,
+    completed_at: null,
+    error: null,
+    text: null,
+    seq: 1,
+    attempts: 0,
+    ...overrides,
+  };
+}
+
+export function jsonResponse(status: number, body: unknown): Response {
+  return new Response(status === 204 ? null : JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": "application/json" },
+  });
+}
