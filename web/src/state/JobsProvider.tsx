@@ -24,6 +24,9 @@ interface JobsContextValue {
   watch: (ids: readonly string[]) => () => void;
 }
 
+const POLL_INTERVAL_MS = 5000;
+const POLL_LIMIT = 20;
+
 const JobsContext = createContext<JobsContextValue | null>(null);
 
 export interface JobsProviderProps {
@@ -85,6 +88,20 @@ export function JobsProvider({
         .catch(() => undefined);
     }
   }, [watched, jobs, loadTranscription]);
+
+  // While the stream is down, read the followed jobs now and then so the page does not freeze.
+  useEffect(() => {
+    if (connection !== "reconnecting" || !activeKey) return undefined;
+    const ids = activeKey.split(",").slice(0, POLL_LIMIT);
+    const timer = window.setInterval(() => {
+      for (const id of ids) {
+        loadTranscription(id)
+          .then((transcription) => dispatch({ type: "loaded", transcription }))
+          .catch(() => undefined);
+      }
+    }, POLL_INTERVAL_MS);
+    return () => window.clearInterval(timer);
+  }, [connection, activeKey, loadTranscription]);
 
   const watch = useCallback((ids: readonly string[]) => {
     setWatched((previous) => {
