@@ -28,6 +28,7 @@ run: deps web ## Run the platform (API + web UI + workers under Supervisor) in t
 test: deps-dev system-packages web ## Run every check and test (lint, web tests, all pytest tiers)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	cd web && npm test
 	$(VENV)/bin/pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -27,7 +28,7 @@ SSE_CLIENTS = Gauge("soundscripter_sse_clients", "Connected Server-Sent Events c
 class JobsCollector(Collector):
     """Jobs per status, read from Postgres at scrape time."""
 
-    def collect(self):  # type: ignore[no-untyped-def]
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily(
             "soundscripter_jobs", "Transcription jobs by status", labels=["status"]
         )

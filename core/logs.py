@@ -27,8 +27,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if getattr(record, "job_id", None):
-            entry["job_id"] = record.job_id
+        job_id = getattr(record, "job_id", None)
+        if job_id:
+            entry["job_id"] = job_id
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry)

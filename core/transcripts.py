@@ -57,7 +57,7 @@ def to_json(segments: Sequence[SegmentLike], meta: dict[str, Any]) -> str:
             "start": s.start,
             "end": s.end,
             "text": s.text,
-            **({"words": s.words} if getattr(s, "words", None) else {}),
+            **({"words": words} if (words := getattr(s, "words", None)) else {}),
         }
         for s in segments
     ]
