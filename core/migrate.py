@@ -37,7 +37,8 @@ def ensure_database(url: str) -> None:
                 try:
                     conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
                     logger.info("created database %s", name)
-                except sa.exc.ProgrammingError as exc:  # created meanwhile by another process
+                except (sa.exc.ProgrammingError, sa.exc.IntegrityError) as exc:
+                    # Created meanwhile by another process starting at the same time.
                     if "already exists" not in str(exc):
                         raise
     finally:
