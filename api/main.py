@@ -16,7 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import publishing
+from api import live, publishing
 from api.metrics import MetricsMiddleware, register_collectors
 from api.routes import health, transcriptions
 from api.schemas import error_body
@@ -109,10 +109,14 @@ def _web_ui(app: FastAPI, dist: Path) -> None:
 
 def create_app(settings: Settings | None = None, *, sweeper: bool = True) -> FastAPI:
     settings = settings or get_settings()
+    hub = live.EventHub(
+        settings.redis_url, settings.redis_prefix, live.LiveOptions.from_settings(settings)
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         register_collectors()
+        await hub.start()
         tasks = []
         if sweeper:
             tasks.append(asyncio.create_task(_sweep_forever(settings)))
@@ -124,6 +128,7 @@ def create_app(settings: Settings | None = None, *, sweeper: bool = True) -> Fas
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            await hub.stop()
 
     app = FastAPI(
         title="SoundScripter",
@@ -132,6 +137,7 @@ def create_app(settings: Settings | None = None, *, sweeper: bool = True) -> Fas
         "progress live, search, read and download transcripts.",
         lifespan=lifespan,
     )
+    app.state.event_hub = hub
     _error_handlers(app)
     app.add_middleware(MetricsMiddleware)
     if settings.cors_origins:
@@ -144,6 +150,7 @@ def create_app(settings: Settings | None = None, *, sweeper: bool = True) -> Fas
         )
     app.include_router(health.router)
     app.include_router(transcriptions.router)
+    app.include_router(live.router)
     _web_ui(app, WEB_DIST)
     return app
 
