@@ -156,13 +156,22 @@ export function mediaUrl(id: string): string {
   return apiUrl(`/api/transcriptions/${encodeURIComponent(id)}/audio`);
 }
 
+/** Positions already known per job (`seq`), so a stream starts after them. */
+export type StreamPositions = Readonly<Record<string, number>>;
+
 /** URL of the one multiplexed event stream for `ids`. */
-export function eventsUrl(ids: readonly string[]): string {
-  return apiUrl("/api/events", { ids: ids.join(",") });
+export function eventsUrl(ids: readonly string[], since?: StreamPositions | null): string {
+  const positions = since
+    ? ids.flatMap((id) => {
+        const seq = since[id];
+        return typeof seq === "number" && seq > 0 ? [`${id}:${seq}`] : [];
+      })
+    : [];
+  return apiUrl("/api/events", { ids: ids.join(","), since: positions.join(",") });
 }
 
-export function openEventSource(ids: readonly string[]): EventSource {
-  return new EventSource(eventsUrl(ids));
+export function openEventSource(ids: readonly string[], since?: StreamPositions | null): EventSource {
+  return new EventSource(eventsUrl(ids, since));
 }
 
 // ---------------------------------------------------------------- uploads

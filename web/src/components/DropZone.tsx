@@ -78,9 +78,15 @@ export function DropZone({ onFiles, disabled = false }: DropZoneProps) {
         <span className="dropzone__icon">
           <UploadIcon size={28} />
         </span>
-        <span className="dropzone__title">{dragging ? "Drop to upload" : "Drop audio or video files here"}</span>
+        <span className="dropzone__title dropzone__title--pointer">
+          {dragging ? "Drop to upload" : "Drop audio or video files here"}
+        </span>
+        <span className="dropzone__title dropzone__title--touch">Choose audio or video files</span>
         <span className="dropzone__hint" id={hintId}>
-          or <span className="dropzone__link">choose files</span> — each file is uploaded and transcribed on its own
+          <span className="dropzone__hint--pointer">
+            or <span className="dropzone__link">choose files</span> —{" "}
+          </span>
+          each file is uploaded and transcribed on its own
         </span>
       </div>
       <input

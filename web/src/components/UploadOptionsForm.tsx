@@ -11,6 +11,7 @@ interface UploadOptionsFormProps {
 export function UploadOptionsForm({ value, onChange }: UploadOptionsFormProps) {
   const languageId = useId();
   const wordsId = useId();
+  const taskHintId = useId();
   const languages = LANGUAGE_CODES.map((code) => ({ code, name: languageName(code) })).sort((a, b) =>
     a.name.localeCompare(b.name),
   );
@@ -32,7 +33,7 @@ export function UploadOptionsForm({ value, onChange }: UploadOptionsFormProps) {
           ))}
         </select>
       </div>
-      <div className="field" role="radiogroup" aria-label="Task">
+      <div className="field" role="radiogroup" aria-label="Task" aria-describedby={taskHintId}>
         <span className="field__label" aria-hidden="true">
           Task
         </span>
@@ -46,10 +47,13 @@ export function UploadOptionsForm({ value, onChange }: UploadOptionsFormProps) {
                 checked={value.task === task}
                 onChange={() => onChange({ ...value, task })}
               />
-              <span>{task === "transcribe" ? "Transcribe" : "Translate to English"}</span>
+              <span>{task === "transcribe" ? "Transcribe" : "Translate"}</span>
             </label>
           ))}
         </div>
+        <span className="field__hint" id={taskHintId}>
+          {value.task === "translate" ? "The transcript is written in English, whatever the spoken language." : "The transcript keeps the spoken language."}
+        </span>
       </div>
       <div className="field field--check">
         <input

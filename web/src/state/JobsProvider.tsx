@@ -13,7 +13,7 @@ import {
   type Dispatch,
   type ReactNode,
 } from "react";
-import { getTranscription, openEventSource } from "../api/client";
+import { getTranscription, openEventSource, type StreamPositions } from "../api/client";
 import { isTerminal, jobsReducer, type JobsAction, type JobState, type JobsState } from "./jobs";
 import { JobEventStream, type ConnectionState } from "./eventStream";
 
@@ -31,7 +31,7 @@ const JobsContext = createContext<JobsContextValue | null>(null);
 
 export interface JobsProviderProps {
   children: ReactNode;
-  openStream?: (ids: readonly string[]) => EventSource;
+  openStream?: (ids: readonly string[], since: StreamPositions | null) => EventSource;
   loadTranscription?: typeof getTranscription;
 }
 
@@ -44,10 +44,19 @@ export function JobsProvider({
   const [watched, setWatched] = useState<ReadonlyMap<string, number>>(() => new Map());
   const [connection, setConnection] = useState<ConnectionState>("idle");
   const stream = useRef<JobEventStream | null>(null);
+  const latest = useRef(jobs);
+  useEffect(() => {
+    latest.current = jobs;
+  }, [jobs]);
 
   useEffect(() => {
     const created = new JobEventStream({
       open: openStream,
+      positions: () => {
+        const positions: Record<string, number> = {};
+        for (const job of Object.values(latest.current)) positions[job.id] = job.lastSeq;
+        return positions;
+      },
       onEvent: (event) => dispatch({ type: "event", event }),
       onState: setConnection,
     });

@@ -1,13 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { JobEvent } from "../api/types";
+import { eventsUrl } from "../api/client";
 import { FakeEventSource } from "../test/fakes";
 import { JobEventStream, type ConnectionState } from "./eventStream";
 
-function setup() {
+function setup(positions: Record<string, number> = {}) {
   const events: JobEvent[] = [];
   const states: ConnectionState[] = [];
   const stream = new JobEventStream({
-    open: (ids) => new FakeEventSource(`/api/events?ids=${ids.join(",")}`) as unknown as EventSource,
+    open: (ids, since) => new FakeEventSource(eventsUrl(ids, since)) as unknown as EventSource,
+    positions: () => positions,
     onEvent: (event) => events.push(event),
     onState: (state) => states.push(state),
     settleMs: 10,
@@ -43,6 +45,24 @@ describe("JobEventStream", () => {
     expect(FakeEventSource.instances).toHaveLength(2);
     expect(FakeEventSource.open()).toHaveLength(1);
     expect(FakeEventSource.open()[0]!.ids).toEqual(["a", "c"]);
+  });
+
+  it("starts after the known positions, and from a full snapshot after a failure", () => {
+    const { stream } = setup({ a: 4, b: 0, z: 9 });
+    stream.setIds(["a", "b"]);
+    vi.advanceTimersByTime(20);
+    const first = FakeEventSource.instances[0]!;
+    expect(first.since).toEqual({ a: 4 });
+    first.fail(true);
+    vi.advanceTimersByTime(100);
+    expect(FakeEventSource.instances[1]!.since).toEqual({});
+  });
+
+  it("follows at most 200 jobs on one stream", () => {
+    const { stream } = setup();
+    stream.setIds(Array.from({ length: 250 }, (_, n) => `job-${String(n).padStart(3, "0")}`));
+    vi.advanceTimersByTime(20);
+    expect(FakeEventSource.instances[0]!.ids).toHaveLength(200);
   });
 
   it("closes the stream when nothing is followed", () => {

@@ -1,14 +1,19 @@
 // One multiplexed EventSource for all followed jobs (`GET /api/events?ids=a,b,c`).
-// When the set of ids changes the stream is reopened once with the new set; the server starts
-// every stream with a snapshot, so nothing is lost between the two connections.
+// When the set of ids changes the stream is reopened once with the new set, starting after the
+// positions already known (`since`), so nothing is lost or sent twice between the two
+// connections. After a failure it reopens with a full snapshot.
 
+import type { StreamPositions } from "../api/client";
 import type { EventType, JobEvent, JobEventData } from "../api/types";
 import { EVENT_TYPES } from "../api/types";
 
 export type ConnectionState = "idle" | "connecting" | "open" | "reconnecting";
 
 export interface JobEventStreamOptions {
-  open: (ids: readonly string[]) => EventSource;
+  /** Opens the stream; `since` holds the positions already known (absent: full snapshot). */
+  open: (ids: readonly string[], since: StreamPositions | null) => EventSource;
+  /** The positions already known, read when the set of ids changes. */
+  positions?: () => StreamPositions;
   onEvent: (event: JobEvent) => void;
   onState?: (state: ConnectionState) => void;
   /** Delay before (re)opening after the set of ids changed, to batch quick changes. */
@@ -19,6 +24,9 @@ export interface JobEventStreamOptions {
 }
 
 const CLOSED = 2;
+
+/** The most jobs one stream may follow (the server's limit). */
+export const MAX_STREAM_IDS = 200;
 
 export function parseEventData(raw: unknown): JobEventData | null {
   if (typeof raw !== "string") return null;
@@ -34,7 +42,8 @@ export function parseEventData(raw: unknown): JobEventData | null {
 }
 
 export class JobEventStream {
-  private readonly options: Required<Omit<JobEventStreamOptions, "onState">> & Pick<JobEventStreamOptions, "onState">;
+  private readonly options: Required<Omit<JobEventStreamOptions, "onState" | "positions">> &
+    Pick<JobEventStreamOptions, "onState" | "positions">;
   private ids: string[] = [];
   private key = "";
   private source: EventSource | null = null;
@@ -54,7 +63,7 @@ export class JobEventStream {
   /** Follows exactly these jobs from now on. */
   setIds(ids: Iterable<string>): void {
     if (this.closed) return;
-    const sorted = [...new Set(ids)].filter(Boolean).sort();
+    const sorted = [...new Set(ids)].filter(Boolean).sort().slice(0, MAX_STREAM_IDS);
     const key = sorted.join(",");
     if (key === this.key) return;
     this.key = key;
@@ -102,7 +111,8 @@ export class JobEventStream {
       return;
     }
     this.setState(this.failures > 0 ? "reconnecting" : "connecting");
-    const source = this.options.open(this.ids);
+    const since = this.failures === 0 ? (this.options.positions?.() ?? null) : null;
+    const source = this.options.open(this.ids, since);
     this.source = source;
     source.onopen = () => {
       if (this.source !== source) return;

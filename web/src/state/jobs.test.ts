@@ -78,6 +78,21 @@ describe("applyEvent", () => {
     expect(snapshot).toBe(live);
   });
 
+  it("takes a catch-up: stored segments, then the state, under one seq", () => {
+    const live = run([event("processing", 2, { attempt: 1 }), progress(3, 0, 0.3)]);
+    const caughtUp = run(
+      [
+        { type: "progress", data: { id: ID, seq: 6, status: "completed", progress: 1, segments: [segment(1), segment(2)], segment: segment(2) } },
+        event("completed", 6, { progress: 1, text: "part 0 part 1 part 2", language: "en" }),
+      ],
+      live,
+    );
+    expect(caughtUp.status).toBe("completed");
+    expect(caughtUp.segments.map((s) => s.index)).toEqual([0, 1, 2]);
+    expect(caughtUp.text).toBe("part 0 part 1 part 2");
+    expect(caughtUp.language).toBe("en");
+  });
+
   it("merges a batch of segments carried by one event", () => {
     const job = run([
       event("processing", 2, { attempt: 1 }),

@@ -225,6 +225,23 @@ function eventStatus(event: JobEvent): Status {
   return event.type === "progress" ? "processing" : event.type;
 }
 
+function fillIn(job: JobState, segments: readonly Segment[], data: JobEvent["data"]): JobState {
+  const text = job.text ?? data.text ?? null;
+  const language = job.language ?? data.language ?? null;
+  const durationSeconds = job.durationSeconds ?? data.duration_seconds ?? null;
+  const error = job.status === "failed" ? (job.error ?? data.error ?? null) : job.error;
+  if (
+    segments === job.segments &&
+    text === job.text &&
+    language === job.language &&
+    durationSeconds === job.durationSeconds &&
+    error === job.error
+  ) {
+    return job;
+  }
+  return { ...job, segments, text, language, durationSeconds, error };
+}
+
 /** Applies one server-sent event. */
 export function applyEvent(job: JobState | undefined, event: JobEvent): JobState {
   const data = event.data;
@@ -247,6 +264,9 @@ export function applyEvent(job: JobState | undefined, event: JobEvent): JobState
   const segments = seq >= base.runStartSeq ? mergeSegments(base.segments, eventSegments(event)) : base.segments;
 
   if (!newer || ended) {
+    // The same state again (a catch-up sends segments and state under one seq) may complete
+    // what the first copy lacked.
+    if (seq === base.lastSeq && status === base.status) return fillIn(base, segments, data);
     return segments === base.segments ? base : { ...base, segments };
   }
 

@@ -12,6 +12,8 @@ export class FakeEventSource {
 
   readonly url: string;
   readonly ids: string[];
+  /** `since` positions asked for, by job id. */
+  readonly since: Record<string, number>;
   readyState = FakeEventSource.CONNECTING;
   onopen: ((event: Event) => void) | null = null;
   onerror: ((event: Event) => void) | null = null;
@@ -21,7 +23,14 @@ export class FakeEventSource {
   constructor(url: string) {
     this.url = url;
     const query = url.includes("?") ? url.slice(url.indexOf("?") + 1) : "";
-    this.ids = (new URLSearchParams(query).get("ids") ?? "").split(",").filter(Boolean);
+    const params = new URLSearchParams(query);
+    this.ids = (params.get("ids") ?? "").split(",").filter(Boolean);
+    this.since = Object.fromEntries(
+      (params.get("since") ?? "")
+        .split(",")
+        .filter(Boolean)
+        .map((pair) => [pair.slice(0, pair.lastIndexOf(":")), Number(pair.slice(pair.lastIndexOf(":") + 1))]),
+    );
     FakeEventSource.instances.push(this);
   }
 

@@ -1,12 +1,12 @@
 import { render } from "@testing-library/react";
 import type { ReactElement } from "react";
-import type { UploadOutcome } from "../api/client";
+import { eventsUrl, type StreamPositions, type UploadOutcome } from "../api/client";
 import { JobsProvider } from "../state/JobsProvider";
 import { UploadsProvider, type UploadsProviderProps } from "../state/UploadsProvider";
 import { FakeEventSource } from "./fakes";
 
-const openFake = (ids: readonly string[]) =>
-  new FakeEventSource(`/api/events?ids=${ids.join(",")}`) as unknown as EventSource;
+const openFake = (ids: readonly string[], since: StreamPositions | null) =>
+  new FakeEventSource(eventsUrl(ids, since)) as unknown as EventSource;
 
 const neverUpload: NonNullable<UploadsProviderProps["upload"]> = () => ({
   result: new Promise<UploadOutcome>(() => undefined),

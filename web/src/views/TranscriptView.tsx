@@ -306,14 +306,15 @@ export function TranscriptView({ id }: { id: string }) {
           </div>
 
           <div className="side-panel">
-            <h2 className="side-panel__title">Download</h2>
+            <h2 className="side-panel__title">
+              <DownloadIcon size={14} /> Download
+            </h2>
             {job.status === "completed" ? (
               <ul className="downloads">
                 {TRANSCRIPT_FORMATS.map((format) => (
                   <li key={format}>
                     <a className="download" href={transcriptUrl(id, format)} download>
-                      <DownloadIcon size={14} />
-                      <span>{format.toUpperCase()}</span>
+                      {format.toUpperCase()}
                       <span className="visually-hidden"> transcript</span>
                     </a>
                   </li>
@@ -323,10 +324,10 @@ export function TranscriptView({ id }: { id: string }) {
               <p className="small muted">Downloads are available once the transcription has completed.</p>
             )}
             <button type="button" className="button button--quiet button--block" onClick={() => void copy()} disabled={!text}>
-              <CopyIcon size={16} /> Copy text
+              <CopyIcon size={16} /> {copied === "done" ? "Copied" : "Copy text"}
             </button>
-            <p className="small muted copy-status" aria-live="polite">
-              {copied === "done" ? "Copied to the clipboard." : copied === "failed" ? "Copying is not available here." : ""}
+            <p className={copied === "failed" ? "small error-text" : "visually-hidden"} aria-live="polite">
+              {copied === "done" ? "Transcript copied to the clipboard." : copied === "failed" ? "Copying is not available in this browser." : ""}
             </p>
           </div>
         </aside>

@@ -96,6 +96,7 @@ describe("UploadView", () => {
     // j1 is done: the one stream is reopened for j2 alone
     await waitFor(() => expect(FakeEventSource.open()[0]?.ids).toEqual(["j2"]));
     expect(FakeEventSource.open()).toHaveLength(1);
+    expect(FakeEventSource.open()[0]!.since).toEqual({ j2: 1 });
 
     const stored = JSON.parse(storage.getItem(UPLOADS_STORAGE_KEY) ?? "[]") as Array<{ jobId: string }>;
     expect(stored.map((entry) => entry.jobId).sort()).toEqual(["j1", "j2"]);
