@@ -13,7 +13,7 @@ import pytest
 from core import queue
 from core.db import session_scope
 from core.lifecycle import create
-from core.models import Transcription
+from core.models import Transcription, utcnow
 from core.storage import Storage
 from tests.support import media
 from tests.support.platform import Platform, wait_until
@@ -135,7 +135,8 @@ def test_invalid_fields_and_missing_files(live_platform: Platform, speech_file) 
     assert response.json()["error"]["code"] == "invalid_language"
 
 
-def _insert_jobs(names: list[str]) -> list[str]:
+def _insert_jobs(names: list[str], status: str = "completed") -> list[str]:
+    """Rows made directly in the database, marked as published (the sweeper leaves them be)."""
     ids = []
     with session_scope() as session:
         for name in names:
@@ -145,8 +146,10 @@ def _insert_jobs(names: list[str]) -> list[str]:
                 size_bytes=1,
                 sha256="0" * 64,
                 model="tiny.en",
+                enqueued_at=utcnow(),
             )
             create(session, job)
+            job.status = status
             ids.append(str(job.id))
     return ids
 
@@ -163,8 +166,10 @@ def test_search_by_file_name_is_case_insensitive_substring(live_platform: Platfo
         assert [item["id"] for item in found["items"]] == [ids[2]]
         found = client.get("/api/transcriptions", params={"q": f"{tag}_5_%"}).json()
         assert found["items"] == []
-        queued = client.get("/api/transcriptions", params={"q": tag, "status": "queued"}).json()
-        assert len(queued["items"]) == 3
+        done = client.get("/api/transcriptions", params={"q": tag, "status": "completed"}).json()
+        assert len(done["items"]) == 3
+        other = client.get("/api/transcriptions", params={"q": tag, "status": "failed,queued"})
+        assert other.json()["items"] == []
         assert client.get("/api/transcriptions", params={"status": "done"}).status_code == 422
 
 
@@ -297,7 +302,7 @@ def test_cancel_queued_and_running_jobs(
 
 def test_retry_of_a_failed_job(live_platform: Platform, speech_file) -> None:  # type: ignore[no-untyped-def]
     storage = Storage(Path(live_platform.env["STORAGE_DIR"]))
-    [job_id] = _insert_jobs(["lost-file.wav"])
+    [job_id] = _insert_jobs(["lost-file.wav"], status="queued")
     assert queue.enqueue(uuid.UUID(job_id))
     failed = live_platform.wait_status(job_id)
     assert failed["status"] == "failed"

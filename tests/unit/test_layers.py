@@ -1,4 +1,4 @@
-"""The dependency direction: api -> core <- worker; core imports neither; api never imports worker."""
+"""Dependency direction: api -> core <- worker; core imports neither; api never imports worker."""
 
 from __future__ import annotations
 
