@@ -34,14 +34,21 @@ LOCAL_CONF = ROOT / "deploy" / "supervisor" / "local.conf"
 WORKER_PROGRAMS = {"worker:worker-00", "worker:worker-01"}
 USER = "operator"
 
-# About 40 seconds of varied speech: long enough to catch a worker in the middle of it.
+# About 70 seconds of varied speech (several seconds of work for tiny.en): long enough to
+# catch a worker in the middle of it.
 SPEECH = (
     "Supervisor keeps every worker program running and starts it again when it stops. "
     "The broker holds each job until a worker acknowledges it, so no upload is lost. "
     "Transcription runs one segment after another and progress is published as it goes. "
     "Operators watch the queue in the management dashboard and add workers when it grows. "
     "A reverse proxy terminates encryption and passes event streams through at once. "
-    "Uploads live on a shared volume that the gateway and the workers can both read."
+    "Uploads live on a shared volume that the gateway and the workers can both read. "
+    "The database keeps the jobs, the segments and the full text for searching later. "
+    "Each worker loads its model once, after the pool has started its child process. "
+    "Larger models need more memory and more time, and a graphics card makes them fast. "
+    "When the building closes on Friday evening, please remember to switch off the lights. "
+    "Our library lends books, maps and recordings to anyone who lives in the valley. "
+    "The train to the coast leaves at seven and arrives shortly before lunch time."
 )
 
 
@@ -283,6 +290,7 @@ def test_stopping_a_worker_lets_its_job_finish(stack: Stack, speech_file: Any) -
     job_id = stack.upload(speech_file(SPEECH, name="supervised-warm-stop"))
     stack.wait_job(job_id, {"processing"}, timeout=60)
     program = stack.program_running(job_id)
+    assert stack.job(job_id)["status"] == "processing"
 
     # Supervisor sends SIGTERM to the Celery main process only: a warm shutdown.
     assert stack.rpc("stopProcess", program, True)
