@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 
 import uvicorn
 
-from core.settings import get_settings
+from api.keys import KeyConfigError, KeyTable
+from core.settings import Settings, get_settings
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def refusal(settings: Settings) -> str | None:
+    """Why this configuration must not be served, or None."""
+    try:
+        keys = KeyTable.from_settings(settings)
+    except KeyConfigError as exc:
+        return str(exc)
+    if keys.enabled or settings.allow_anonymous or is_loopback(settings.api_host):
+        return None
+    return (
+        f"Refusing to listen on {settings.api_host}:{settings.api_port} without API keys: "
+        "anyone who can reach it could read and delete every transcription. Set API_KEYS "
+        "(owner:key pairs), listen on 127.0.0.1, or set ALLOW_ANONYMOUS=true to serve "
+        "without authentication on purpose."
+    )
 
 
 def main() -> int:
     settings = get_settings()
+    problem = refusal(settings)
+    if problem:
+        print(f"soundscripter api: {problem}", file=sys.stderr)
+        return 2
     uvicorn.run(
         "api.main:build",
         factory=True,

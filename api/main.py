@@ -14,12 +14,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import live, publishing
+from api import auth, live, publishing
+from api.keys import KeyTable
 from api.metrics import MetricsMiddleware, register_collectors
 from api.routes import health, transcriptions
 from api.schemas import error_body
+from api.session_tokens import SessionSigner
 from core import queue
 from core.errors import DomainError
 from core.logs import configure_logging
@@ -74,6 +77,15 @@ def _error_handlers(app: FastAPI) -> None:
             error_body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(sa_exc.OperationalError)
+    async def database_unavailable(_: Request, exc: sa_exc.OperationalError) -> JSONResponse:
+        logger.warning("database unavailable: %s", exc.orig or exc)
+        return JSONResponse(
+            error_body("service_unavailable", "The database is unreachable; try again shortly."),
+            status_code=503,
+            headers={"Retry-After": "5"},
         )
 
     @app.exception_handler(Exception)
@@ -140,6 +152,11 @@ def create_app(settings: Settings | None = None, *, sweeper: bool = True) -> Fas
     app.state.event_hub = hub
     _error_handlers(app)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(
+        auth.AccessControl,
+        keys=KeyTable.from_settings(settings),
+        signer=SessionSigner.create(settings.session_secret, settings.session_ttl_seconds),
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -149,6 +166,7 @@ def create_app(settings: Settings | None = None, *, sweeper: bool = True) -> Fas
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
         )
     app.include_router(health.router)
+    app.include_router(auth.router)
     app.include_router(transcriptions.router)
     app.include_router(live.router)
     _web_ui(app, WEB_DIST)

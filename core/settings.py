@@ -57,13 +57,22 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # Access control (see docs/reliability.md). Entries are "owner:key" or "owner:sha256:<hex>".
+    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    admin_api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    allow_anonymous: bool = False
+    session_secret: str = ""
+    session_ttl_seconds: int = Field(default=900, ge=30, le=86400)
+    max_concurrent_uploads_per_key: int = Field(default=4, ge=0)
+    max_queued_jobs_per_key: int = Field(default=1000, ge=0)
     sse_ping_seconds: float = Field(default=15, gt=0)
     sse_fallback_poll_seconds: float = Field(default=2, gt=0)
 
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
 
-    @field_validator("cors_origins", "allowed_models", mode="before")
+    @field_validator("cors_origins", "allowed_models", "api_keys", "admin_api_keys", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -82,10 +91,22 @@ class Settings(BaseSettings):
             self.queue_name = f"transcriptions.{database}"
         return self
 
+    @field_validator("cors_origins", mode="after")
+    @classmethod
+    def _explicit_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin == "*" or not origin.startswith(("http://", "https://")):
+                raise ValueError(
+                    f"CORS_ORIGINS entry {origin!r}: list each origin as http(s)://host[:port]"
+                )
+        return [origin.rstrip("/") for origin in value]
+
     @model_validator(mode="after")
     def _no_placeholder_credentials(self) -> Settings:
         if self.environment == "production" and "guest:guest@" in self.broker_url:
             raise ValueError("BROKER_URL uses RabbitMQ's default guest credentials in production")
+        if self.session_secret and self.session_secret.lower() in PLACEHOLDER_SECRETS:
+            raise ValueError("SESSION_SECRET is a placeholder; use a long random value")
         return self
 
     @property

@@ -17,7 +17,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from sqlalchemy import func, text, tuple_
 from sqlmodel import Session, col, select
 
-from api import publishing
+from api import limits, publishing
+from api.auth import principal_of
 from api.deps import SessionDep, SettingsDep, StorageDep
 from api.metrics import UPLOADS
 from api.schemas import (
@@ -159,9 +160,12 @@ def _new_job(
         413: {"model": ErrorBody, "description": "A file is over the size limit"},
         415: {"model": ErrorBody, "description": "No file is usable media"},
         422: {"model": ErrorBody, "description": "Invalid form fields"},
+        429: {"model": ErrorBody, "description": "Too many uploads or waiting jobs for this key"},
     },
 )
-async def upload(request: Request, settings: SettingsDep, storage: StorageDep) -> Any:
+async def upload(
+    request: Request, settings: SettingsDep, storage: StorageDep, _: limits.UploadSlot
+) -> Any:
     """Upload one or more files (field `files`); each good file becomes a queued job."""
     form = await receive_form(
         request,
@@ -173,6 +177,9 @@ async def upload(request: Request, settings: SettingsDep, storage: StorageDep) -
         if not form.files:
             raise InvalidRequest("Send at least one file in the field 'files'.", code="no_files")
         options = parse_options(form.fields, settings)
+        await limits.check_queue_room(
+            principal_of(request), settings.max_queued_jobs_per_key, len(form.files)
+        )
         probes = await _probe_all(form.files, settings)
     except BaseException:
         form.discard()
@@ -195,7 +202,7 @@ async def upload(request: Request, settings: SettingsDep, storage: StorageDep) -
         body["rejected"] = [r.model_dump() for r in rejected]
         return JSONResponse(body, status_code=first_error.status_code)
 
-    owner = getattr(request.state, "owner", None)
+    owner = principal_of(request).stamp
     jobs = await run_in_threadpool(_store_jobs, accepted, options, owner)
     UPLOADS.labels("accepted").inc(len(jobs))
     await publishing.enqueue_jobs(jobs)
