@@ -120,6 +120,13 @@ def host_port(entry: Any) -> str:
     return parts[-2]
 
 
+def setting(pattern: str, text: str) -> str:
+    """The first group of the first line matching `pattern`."""
+    match = re.search(pattern, text, re.MULTILINE)
+    assert match, f"no line matches {pattern!r}"
+    return match.group(1)
+
+
 def duration_seconds(value: str) -> float:
     units = {"h": 3600, "m": 60, "s": 1, "ms": 0.001, "us": 1e-6}
     total = 0.0
@@ -266,7 +273,7 @@ def test_worker_stop_grace_exceeds_supervisor_stop_wait(
 ) -> None:
     grace = duration_seconds(services["transcription-service"]["stop_grace_period"])
     worker_conf = (SUPERVISOR_DIR / "programs" / "worker.conf").read_text(encoding="utf-8")
-    stop_wait = int(re.search(r"^stopwaitsecs=(\d+)", worker_conf, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    stop_wait = int(setting(r"^stopwaitsecs=(\d+)", worker_conf))
     assert stop_wait >= 300, "give a running job time to finish on SIGTERM"
     assert grace > stop_wait, "Docker would kill the container before Supervisor's stop wait"
 
@@ -287,7 +294,7 @@ def test_every_variable_is_documented_in_env_example() -> None:
 
 def test_consumer_timeout_exceeds_the_longest_job() -> None:
     conf = (ROOT / "deploy" / "rabbitmq" / "rabbitmq.conf").read_text(encoding="utf-8")
-    timeout_ms = int(re.search(r"^consumer_timeout\s*=\s*(\d+)", conf, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    timeout_ms = int(setting(r"^consumer_timeout\s*=\s*(\d+)", conf))
     longest = Settings.model_fields["max_duration_seconds"].default
     assert timeout_ms > longest * 1000 * 2, "allow for transcription slower than real time"
 
