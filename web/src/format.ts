@@ -4,19 +4,19 @@ function pad(value: number): string {
   return String(value).padStart(2, "0");
 }
 
-/** 75 → "1:15", 3725 → "1:02:05". */
+/** 75 → "1:15", 3725.8 → "1:02:05" (whole seconds, as media players show them). */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return "—";
-  const total = Math.round(seconds);
+  const total = Math.floor(seconds);
   const hours = Math.floor(total / 3600);
   const minutes = Math.floor((total % 3600) / 60);
   const secs = total % 60;
   return hours > 0 ? `${hours}:${pad(minutes)}:${pad(secs)}` : `${minutes}:${pad(secs)}`;
 }
 
-/** A segment's start time: like formatDuration but rounded down, so 9.9 s reads "0:09". */
+/** A segment's start time: 9.9 s reads "0:09". */
 export function formatTimestamp(seconds: number): string {
-  return formatDuration(Math.floor(Math.max(0, seconds)));
+  return formatDuration(Math.max(0, seconds));
 }
 
 export function formatBytes(bytes: number | null | undefined): string {

@@ -1,0 +1,271 @@
+"""The web UI in a real browser against the real platform (API + worker + bundled model).
+
+One journey through the three views: upload three files at once (one is not media), watch the
+two recordings being transcribed live, find one in the library, play it from a segment,
+download its SRT, delete it. Screenshots of the three views go to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.support.platform import Platform
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TRANSCRIBE_TIMEOUT_MS = 240_000
+
+FORECAST = (
+    "Good evening. Here is the weather forecast for the coming days. "
+    "Tomorrow morning will be cloudy with light rain in the north. "
+    "In the afternoon the sun returns and temperatures rise to twenty degrees. "
+    "On Thursday a strong wind arrives from the west, bringing showers to the coast. "
+    "The weekend looks dry and warm, a good time for a walk in the park. "
+    "That was the forecast, thank you for listening."
+)
+STANDUP = (
+    "Welcome to the team meeting. First, the release is on track for next week. "
+    "The testing team found two small problems in the upload page, and both are fixed. "
+    "Second, the new search feature is ready for review. "
+    "Please read the notes before Friday and send your questions to the project channel. "
+    "Finally, remember that the office is closed on Monday. See you all next time."
+)
+
+# Records every value the transcription progress bars and status badges take, as the page
+# renders them, so a test can tell that progress rose rather than jumped straight to the end.
+RECORDER = """
+() => {
+  window.__progress = {};
+  window.__statuses = {};
+  const note = (element) => {
+    const label = element.getAttribute("aria-label") || "";
+    if (label.startsWith("Transcription progress of ")) {
+      const name = label.slice("Transcription progress of ".length);
+      const value = element.getAttribute("aria-valuenow");
+      if (value !== null) (window.__progress[name] = window.__progress[name] || []).push(Number(value));
+    }
+    if (element.classList && element.classList.contains("upload-row") && element.dataset.status) {
+      const name = element.querySelector(".upload-row__name")?.textContent || "";
+      const list = (window.__statuses[name] = window.__statuses[name] || []);
+      if (list[list.length - 1] !== element.dataset.status) list.push(element.dataset.status);
+    }
+  };
+  new MutationObserver((mutations) => {
+    for (const mutation of mutations) {
+      if (mutation.type === "attributes") note(mutation.target);
+      for (const node of mutation.addedNodes || []) {
+        if (node.nodeType !== 1) continue;
+        note(node);
+        node.querySelectorAll("[role=progressbar], .upload-row").forEach(note);
+      }
+    }
+  }).observe(document.body, {
+    subtree: true,
+    childList: true,
+    attributes: true,
+    attributeFilter: ["aria-valuenow", "data-status"],
+  });
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing (`make test` installs Debian's chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_platform: Platform) -> Iterator[Page]:
+    index = httpx.get(f"{live_platform.base_url}/", timeout=10)
+    if index.status_code != 200 or "<div id=\"root\">" not in index.text:
+        pytest.fail("the API does not serve the web UI; build it first (`make web`)")
+    context = browser.new_context(
+        base_url=live_platform.base_url,
+        viewport={"width": 1280, "height": 860},
+        accept_downloads=True,
+    )
+    context.set_default_timeout(30_000)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield opened
+    finally:
+        context.close()
+    assert errors == [], f"the page raised errors: {errors}"
+
+
+def upload_row(page: Page, filename: str) -> Any:
+    return page.locator("li.upload-row").filter(has=page.get_by_text(filename, exact=True))
+
+
+def job_id_of(row: Any) -> str:
+    href = row.locator("a.upload-row__name").get_attribute("href") or ""
+    match = re.fullmatch(r"/transcriptions/([0-9a-f-]{36})", href)
+    assert match, f"no transcript link in the row: {href!r}"
+    return match.group(1)
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+def parse_srt(body: str) -> list[tuple[str, str, str]]:
+    """(start, end, text) per cue."""
+    cues = []
+    for block in re.split(r"\n\s*\n", body.strip()):
+        lines = block.strip().splitlines()
+        assert len(lines) >= 3, f"incomplete SRT cue: {block!r}"
+        assert lines[0].strip().isdigit(), f"cue number expected: {lines[0]!r}"
+        times = re.fullmatch(
+            r"(\d{2}:\d{2}:\d{2},\d{3}) --> (\d{2}:\d{2}:\d{2},\d{3})", lines[1].strip()
+        )
+        assert times, f"cue times expected: {lines[1]!r}"
+        cues.append((times.group(1), times.group(2), " ".join(lines[2:]).strip()))
+    return cues
+
+
+def test_upload_follow_search_play_download_delete(
+    page: Page, live_platform: Platform, speech_file: Any, tmp_path: Path
+) -> None:
+    tag = secrets.token_hex(3)
+    forecast = shutil.copy(speech_file(FORECAST), tmp_path / f"forecast-{tag}.wav")
+    standup = shutil.copy(speech_file(STANDUP), tmp_path / f"standup-{tag}.wav")
+    bogus = tmp_path / f"notes-{tag}.mp3"
+    bogus.write_text("These are meeting notes in plain text, not a recording.\n")
+    names = {"forecast": Path(forecast).name, "standup": Path(standup).name, "bogus": bogus.name}
+
+    # What the API itself says about the file that is not media.
+    refused = live_platform.upload(bogus)
+    assert refused.status_code in (413, 415, 422), refused.text
+    refusal = refused.json()["error"]["message"]
+
+    # --- Upload view ---------------------------------------------------------------------
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Upload", exact=True)).to_be_visible()
+    page.evaluate("localStorage.clear()")
+    page.reload()
+    page.evaluate(RECORDER)
+    page.locator("[data-testid=file-input]").set_input_files([str(forecast), str(standup), str(bogus)])
+
+    rejected = upload_row(page, names["bogus"])
+    expect(rejected).to_have_attribute("data-phase", "rejected")
+    expect(rejected.get_by_role("alert")).to_contain_text(refusal)
+
+    for key in ("forecast", "standup"):
+        expect(upload_row(page, names[key])).to_have_attribute(
+            "data-status", "completed", timeout=TRANSCRIBE_TIMEOUT_MS
+        )
+    expect(rejected).to_have_attribute("data-phase", "rejected")
+
+    progress: dict[str, list[float]] = page.evaluate("window.__progress")
+    statuses: dict[str, list[str]] = page.evaluate("window.__statuses")
+    for key in ("forecast", "standup"):
+        name = names[key]
+        values = progress.get(name, [])
+        assert values, f"no transcription progress was shown for {name}"
+        assert values == sorted(values), f"progress of {name} went backwards: {values}"
+        assert any(0 < v < 100 for v in values), f"progress of {name} never showed a step: {values}"
+        assert statuses.get(name, [])[-1:] == ["completed"], statuses
+        assert "processing" in statuses.get(name, []), statuses
+
+        row = upload_row(page, name)
+        job = live_platform.get(job_id_of(row))
+        assert job["status"] == "completed"
+        expect(row.get_by_role("region", name=f"Transcript of {name}")).to_have_text(
+            job["text"].strip()
+        )
+    assert "weather" in live_platform.get(job_id_of(upload_row(page, names["forecast"])))["text"].lower()
+
+    screenshot(page, "upload.png")
+
+    # --- Library view --------------------------------------------------------------------
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Library").click()
+    expect(page.get_by_role("heading", name="Library", exact=True)).to_be_visible()
+    table = page.locator("table.library__table tbody")
+    expect(table.get_by_role("link", name=names["forecast"])).to_be_visible()
+    expect(table.get_by_role("link", name=names["standup"])).to_be_visible()
+    screenshot(page, "library.png")
+
+    page.get_by_label("File name").fill(f"forecast-{tag}")
+    expect(table.locator("tr")).to_have_count(1)
+    expect(table.locator("tr").first).to_contain_text(names["forecast"])
+    expect(table.locator("tr").first).to_have_attribute("data-status", "completed")
+
+    # --- Transcript view -----------------------------------------------------------------
+    table.get_by_role("link", name=names["forecast"]).click()
+    expect(page.get_by_role("heading", name=names["forecast"], exact=True)).to_be_visible()
+    forecast_id = page.url.rsplit("/", 1)[-1]
+    detail = live_platform.get(forecast_id)
+    segments = detail["segments"]
+    assert len(segments) >= 2, segments
+    buttons = page.locator("button.segment")
+    expect(buttons).to_have_count(len(segments))
+
+    target = segments[2] if len(segments) > 2 else segments[1]
+    button = page.locator(f"button.segment[data-index='{target['index']}']")
+    expect(button).to_contain_text(target["text"].strip())
+    page.wait_for_function("document.querySelector('audio').readyState >= 1")
+    button.click()
+    position = page.evaluate("document.querySelector('audio').currentTime")
+    assert target["start"] - 0.05 <= position <= target["start"] + 1.0, (position, target)
+    expect(button).to_have_attribute("aria-current", "true")
+    page.evaluate("document.querySelector('audio').pause()")
+    screenshot(page, "transcript.png")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="SRT transcript").click()
+    download = download_info.value
+    assert download.suggested_filename == f"forecast-{tag}.srt"
+    srt = Path(download.path()).read_text(encoding="utf-8")
+    cues = parse_srt(srt)
+    assert [cue[2] for cue in cues] == [s["text"].strip() for s in segments]
+    assert cues[0][0] == "00:00:00,000" or cues[0][0] < cues[1][0]
+    with live_platform.client() as client:
+        served = client.get(f"/api/transcriptions/{forecast_id}/transcript", params={"format": "srt"})
+    assert srt == served.text
+
+    # --- Delete --------------------------------------------------------------------------
+    page.get_by_role("button", name="Delete").click()
+    dialog = page.get_by_role("alertdialog", name="Delete this transcription?")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Delete").click()
+    expect(page).to_have_url(re.compile(r"/library"))
+    expect(page.get_by_role("heading", name="Library", exact=True)).to_be_visible()
+    page.get_by_label("File name").fill(f"forecast-{tag}")
+    expect(page.get_by_text("No transcriptions match")).to_be_visible()
+    page.get_by_label("File name").fill(f"-{tag}.wav")
+    expect(table.locator("tr")).to_have_count(1)
+    expect(table.locator("tr").first).to_contain_text(names["standup"])
+    with live_platform.client() as client:
+        assert client.get(f"/api/transcriptions/{forecast_id}").status_code == 404
