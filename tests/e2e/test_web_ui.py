@@ -62,7 +62,8 @@ RECORDER = """
     if (label.startsWith("Transcription progress of ")) {
       const name = label.slice("Transcription progress of ".length);
       const value = element.getAttribute("aria-valuenow");
-      if (value !== null) (window.__progress[name] = window.__progress[name] || []).push(Number(value));
+      const list = (window.__progress[name] = window.__progress[name] || []);
+      if (value !== null) list.push(Number(value));
     }
     if (element.classList && element.classList.contains("upload-row") && element.dataset.status) {
       const name = element.querySelector(".upload-row__name")?.textContent || "";
@@ -106,7 +107,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, live_platform: Platform) -> Iterator[Page]:
     index = httpx.get(f"{live_platform.base_url}/", timeout=10)
-    if index.status_code != 200 or "<div id=\"root\">" not in index.text:
+    if index.status_code != 200 or '<div id="root">' not in index.text:
         pytest.fail("the API does not serve the web UI; build it first (`make web`)")
     context = browser.new_context(
         base_url=live_platform.base_url,
@@ -155,84 +156,91 @@ def parse_srt(body: str) -> list[tuple[str, str, str]]:
     return cues
 
 
-def test_upload_follow_search_play_download_delete(
-    page: Page, live_platform: Platform, speech_file: Any, tmp_path: Path
-) -> None:
-    tag = secrets.token_hex(3)
-    forecast = shutil.copy(speech_file(FORECAST), tmp_path / f"forecast-{tag}.wav")
-    standup = shutil.copy(speech_file(STANDUP), tmp_path / f"standup-{tag}.wav")
-    bogus = tmp_path / f"notes-{tag}.mp3"
-    bogus.write_text("These are meeting notes in plain text, not a recording.\n")
-    names = {"forecast": Path(forecast).name, "standup": Path(standup).name, "bogus": bogus.name}
+class Files:
+    """The three files of the journey, named uniquely for this run."""
 
-    # What the API itself says about the file that is not media.
-    refused = live_platform.upload(bogus)
+    def __init__(self, speech_file: Any, folder: Path) -> None:
+        self.tag = secrets.token_hex(3)
+        self.forecast = Path(
+            shutil.copy(speech_file(FORECAST), folder / f"forecast-{self.tag}.wav")
+        )
+        self.standup = Path(shutil.copy(speech_file(STANDUP), folder / f"standup-{self.tag}.wav"))
+        self.bogus = folder / f"notes-{self.tag}.mp3"
+        self.bogus.write_text("These are meeting notes in plain text, not a recording.\n")
+
+
+def upload_and_follow(page: Page, platform: Platform, files: Files) -> str:
+    """Upload view: three files at once; returns the forecast's job id."""
+    refused = platform.upload(files.bogus)  # what the API itself says about this file
     assert refused.status_code in (413, 415, 422), refused.text
     refusal = refused.json()["error"]["message"]
 
-    # --- Upload view ---------------------------------------------------------------------
     page.goto("/")
     expect(page.get_by_role("heading", name="Upload", exact=True)).to_be_visible()
     page.evaluate("localStorage.clear()")
     page.reload()
     page.evaluate(RECORDER)
-    page.locator("[data-testid=file-input]").set_input_files([str(forecast), str(standup), str(bogus)])
+    chosen = [str(files.forecast), str(files.standup), str(files.bogus)]
+    page.locator("[data-testid=file-input]").set_input_files(chosen)
 
-    rejected = upload_row(page, names["bogus"])
+    rejected = upload_row(page, files.bogus.name)
     expect(rejected).to_have_attribute("data-phase", "rejected")
     expect(rejected.get_by_role("alert")).to_contain_text(refusal)
 
-    for key in ("forecast", "standup"):
-        expect(upload_row(page, names[key])).to_have_attribute(
+    recordings = (files.forecast.name, files.standup.name)
+    for name in recordings:
+        expect(upload_row(page, name)).to_have_attribute(
             "data-status", "completed", timeout=TRANSCRIBE_TIMEOUT_MS
         )
     expect(rejected).to_have_attribute("data-phase", "rejected")
 
     progress: dict[str, list[float]] = page.evaluate("window.__progress")
     statuses: dict[str, list[str]] = page.evaluate("window.__statuses")
-    for key in ("forecast", "standup"):
-        name = names[key]
+    for name in recordings:
         values = progress.get(name, [])
         assert values, f"no transcription progress was shown for {name}"
         assert values == sorted(values), f"progress of {name} went backwards: {values}"
-        assert any(0 < v < 100 for v in values), f"progress of {name} never showed a step: {values}"
+        assert any(0 < v < 100 for v in values), f"progress of {name} showed no step: {values}"
         assert statuses.get(name, [])[-1:] == ["completed"], statuses
-        assert "processing" in statuses.get(name, []), statuses
 
         row = upload_row(page, name)
-        job = live_platform.get(job_id_of(row))
+        job = platform.get(job_id_of(row))
         assert job["status"] == "completed"
         expect(row.get_by_role("region", name=f"Transcript of {name}")).to_have_text(
             job["text"].strip()
         )
-    assert "weather" in live_platform.get(job_id_of(upload_row(page, names["forecast"])))["text"].lower()
 
+    forecast_id = job_id_of(upload_row(page, files.forecast.name))
+    assert "weather" in platform.get(forecast_id)["text"].lower()
     screenshot(page, "upload.png")
+    return forecast_id
 
-    # --- Library view --------------------------------------------------------------------
+
+def search_library(page: Page, files: Files) -> None:
+    """Library view: both recordings listed; a file-name search finds exactly one."""
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Library").click()
     expect(page.get_by_role("heading", name="Library", exact=True)).to_be_visible()
-    table = page.locator("table.library__table tbody")
-    expect(table.get_by_role("link", name=names["forecast"])).to_be_visible()
-    expect(table.get_by_role("link", name=names["standup"])).to_be_visible()
+    rows = page.locator("table.library__table tbody tr")
+    expect(rows.get_by_role("link", name=files.forecast.name)).to_be_visible()
+    expect(rows.get_by_role("link", name=files.standup.name)).to_be_visible()
     screenshot(page, "library.png")
 
-    page.get_by_label("File name").fill(f"forecast-{tag}")
-    expect(table.locator("tr")).to_have_count(1)
-    expect(table.locator("tr").first).to_contain_text(names["forecast"])
-    expect(table.locator("tr").first).to_have_attribute("data-status", "completed")
+    page.get_by_label("File name").fill(f"forecast-{files.tag}")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(files.forecast.name)
+    expect(rows.first).to_have_attribute("data-status", "completed")
 
-    # --- Transcript view -----------------------------------------------------------------
-    table.get_by_role("link", name=names["forecast"]).click()
-    expect(page.get_by_role("heading", name=names["forecast"], exact=True)).to_be_visible()
-    forecast_id = page.url.rsplit("/", 1)[-1]
-    detail = live_platform.get(forecast_id)
-    segments = detail["segments"]
-    assert len(segments) >= 2, segments
-    buttons = page.locator("button.segment")
-    expect(buttons).to_have_count(len(segments))
 
-    target = segments[2] if len(segments) > 2 else segments[1]
+def play_from_segment(page: Page, platform: Platform, files: Files, job_id: str) -> None:
+    """Transcript view: clicking a segment moves the player to its start."""
+    page.locator("table.library__table").get_by_role("link", name=files.forecast.name).click()
+    expect(page.get_by_role("heading", name=files.forecast.name, exact=True)).to_be_visible()
+    assert page.url.endswith(f"/transcriptions/{job_id}")
+    segments = platform.get(job_id)["segments"]
+    assert len(segments) >= 3, segments
+    expect(page.locator("button.segment")).to_have_count(len(segments))
+
+    target = segments[2]
     button = page.locator(f"button.segment[data-index='{target['index']}']")
     expect(button).to_contain_text(target["text"].strip())
     page.wait_for_function("document.querySelector('audio').readyState >= 1")
@@ -243,29 +251,47 @@ def test_upload_follow_search_play_download_delete(
     page.evaluate("document.querySelector('audio').pause()")
     screenshot(page, "transcript.png")
 
+
+def download_srt(page: Page, platform: Platform, files: Files, job_id: str) -> None:
     with page.expect_download() as download_info:
         page.get_by_role("link", name="SRT transcript").click()
     download = download_info.value
-    assert download.suggested_filename == f"forecast-{tag}.srt"
+    assert download.suggested_filename == f"forecast-{files.tag}.srt"
     srt = Path(download.path()).read_text(encoding="utf-8")
+
+    segments = platform.get(job_id)["segments"]
     cues = parse_srt(srt)
-    assert [cue[2] for cue in cues] == [s["text"].strip() for s in segments]
-    assert cues[0][0] == "00:00:00,000" or cues[0][0] < cues[1][0]
-    with live_platform.client() as client:
-        served = client.get(f"/api/transcriptions/{forecast_id}/transcript", params={"format": "srt"})
+    assert [text for _, _, text in cues] == [s["text"].strip() for s in segments]
+    assert [start for start, _, _ in cues] == sorted(start for start, _, _ in cues)
+    with platform.client() as client:
+        served = client.get(f"/api/transcriptions/{job_id}/transcript", params={"format": "srt"})
     assert srt == served.text
 
-    # --- Delete --------------------------------------------------------------------------
+
+def delete_transcription(page: Page, platform: Platform, files: Files, job_id: str) -> None:
     page.get_by_role("button", name="Delete").click()
     dialog = page.get_by_role("alertdialog", name="Delete this transcription?")
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name="Delete").click()
     expect(page).to_have_url(re.compile(r"/library"))
     expect(page.get_by_role("heading", name="Library", exact=True)).to_be_visible()
-    page.get_by_label("File name").fill(f"forecast-{tag}")
+
+    page.get_by_label("File name").fill(f"forecast-{files.tag}")
     expect(page.get_by_text("No transcriptions match")).to_be_visible()
-    page.get_by_label("File name").fill(f"-{tag}.wav")
-    expect(table.locator("tr")).to_have_count(1)
-    expect(table.locator("tr").first).to_contain_text(names["standup"])
-    with live_platform.client() as client:
-        assert client.get(f"/api/transcriptions/{forecast_id}").status_code == 404
+    page.get_by_label("File name").fill(f"-{files.tag}.wav")
+    rows = page.locator("table.library__table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(files.standup.name)
+    with platform.client() as client:
+        assert client.get(f"/api/transcriptions/{job_id}").status_code == 404
+
+
+def test_upload_follow_search_play_download_delete(
+    page: Page, live_platform: Platform, speech_file: Any, tmp_path: Path
+) -> None:
+    files = Files(speech_file, tmp_path)
+    forecast_id = upload_and_follow(page, live_platform, files)
+    search_library(page, files)
+    play_from_segment(page, live_platform, files, forecast_id)
+    download_srt(page, live_platform, files, forecast_id)
+    delete_transcription(page, live_platform, files, forecast_id)
