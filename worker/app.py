@@ -21,6 +21,10 @@ celery_app.conf.update(
     # Loading a large model in a new child can take longer than Celery's 4 s default.
     worker_proc_alive_timeout=120,
     worker_max_tasks_per_child=None,
+    # No remote-control (pidbox) queue: its exclusive queue outlives a SIGKILLed worker's
+    # connection for a while and would stop the restarted worker from starting. Workers are
+    # watched through Supervisor and RabbitMQ instead.
+    worker_enable_remote_control=False,
 )
 
 
