@@ -1,10 +1,6 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { jsonResponse, transcription } from "../test/fakes";
 import { ApiError, apiUrl, errorFromResponse, eventsUrl, getTranscription, interpretUploadResponse, listTranscriptions, transcriptUrl } from "./client";
-
-afterEach(() => {
-  vi.unstubAllGlobals();
-});
 
 describe("URLs", () => {
   it("leaves out empty parameters", () => {

@@ -9,6 +9,7 @@ import { formatDate, formatDuration, formatPercent, languageName } from "../form
 import { Link, navigate, useLocation } from "../router";
 import { isTerminal, type JobState } from "../state/jobs";
 import { useJobs, useJobsDispatch, useWatchJobs } from "../state/JobsProvider";
+import { snippetFor } from "../snippet";
 import { STATUS_LABELS } from "../status";
 import { useDebouncedValue } from "./useDebouncedValue";
 import { useDocumentTitle } from "./useDocumentTitle";
@@ -49,17 +50,26 @@ type LoadState =
 interface RowProps {
   item: Transcription;
   job: JobState | undefined;
+  textQuery: string;
 }
 
-const LibraryRow = memo(function LibraryRow({ item, job }: RowProps) {
+const LibraryRow = memo(function LibraryRow({ item, job, textQuery }: RowProps) {
   const status = job?.status ?? item.status;
   const progress = job?.progress ?? item.progress;
   const duration = job?.durationSeconds ?? item.duration_seconds;
   const language = job?.language ?? item.language;
+  const snippet = textQuery ? snippetFor(job?.text ?? item.text, textQuery) : null;
   return (
     <tr data-id={item.id} data-status={status}>
       <th scope="row" className="library__name">
         <Link to={`/transcriptions/${encodeURIComponent(item.id)}`}>{item.filename}</Link>
+        {snippet ? (
+          <span className="library__snippet">
+            {snippet.before}
+            <mark>{snippet.match}</mark>
+            {snippet.after}
+          </span>
+        ) : null}
       </th>
       <td data-label="Status">
         <div className="library__status">
@@ -290,7 +300,7 @@ export function LibraryView() {
             </thead>
             <tbody>
               {items.map((item) => (
-                <LibraryRow key={item.id} item={item} job={jobs[item.id]} />
+                <LibraryRow key={item.id} item={item} job={jobs[item.id]} textQuery={debouncedText} />
               ))}
             </tbody>
           </table>

@@ -1,5 +1,5 @@
 import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { Segment, Transcription } from "../api/types";
 import { FakeEventSource, jsonResponse, transcription } from "../test/fakes";
 import { renderWithProviders } from "../test/render";
@@ -40,10 +40,6 @@ beforeEach(() => {
   FakeEventSource.reset();
   window.history.replaceState(null, "", "/transcriptions/j1");
   vi.spyOn(HTMLMediaElement.prototype, "play").mockImplementation(() => Promise.resolve());
-});
-
-afterEach(() => {
-  vi.unstubAllGlobals();
 });
 
 describe("TranscriptView", () => {

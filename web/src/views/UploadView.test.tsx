@@ -138,6 +138,5 @@ describe("UploadView", () => {
     renderWithProviders(<UploadView />, { storage: window.localStorage });
     expect(await screen.findByRole("link", { name: "earlier.mp3" })).toBeTruthy();
     await waitFor(() => expect(FakeEventSource.open()[0]?.ids).toEqual(["j9"]));
-    vi.unstubAllGlobals();
   });
 });
