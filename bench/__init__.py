@@ -1,0 +1,1 @@
+"""SoundScripter benchmarks: `python -m bench` runs them and writes docs/benchmarks.md."""

@@ -1,0 +1,96 @@
+"""faster-whisper called directly: the yardstick the platform is measured against.
+
+A `DirectPool` holds `processes` processes, each with one model loaded with the same settings a
+worker process uses (`Transcriber`'s constructor arguments, `decode_options`). Files are handed
+out from one shared queue, as the broker hands jobs to worker processes. Model loading (and one
+warm-up file) happens before any timing, as in a worker, which loads its model at start.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.instance import WorkerShape
+
+
+def _serve(shape: WorkerShape, warmup: str | None, tasks: Any, results: Any) -> None:
+    from faster_whisper import BatchedInferencePipeline, WhisperModel
+
+    from core.settings import Settings
+    from worker.transcriber import JobOptions, decode_options, resolve_model
+
+    settings = Settings(
+        whisper_model="tiny.en",
+        whisper_device="cpu",
+        whisper_compute_type=shape.compute_type,
+        whisper_cpu_threads=shape.threads,
+        whisper_batch_size=shape.batch,
+    )
+    model = WhisperModel(
+        resolve_model(settings.whisper_model),
+        device=settings.whisper_device,
+        compute_type=settings.whisper_compute_type,
+        cpu_threads=settings.cpu_threads(),
+        num_workers=1,
+        local_files_only=True,
+    )
+    pipeline: Any = BatchedInferencePipeline(model) if shape.batch else model
+    # The bundled model is English-only: the worker pins language "en" for it, so does this.
+    options = decode_options(JobOptions(language="en"), settings)
+
+    def transcribe(path: str) -> int:
+        segments, _info = pipeline.transcribe(path, **options)
+        return sum(1 for _ in segments)
+
+    if warmup:
+        transcribe(warmup)
+    results.put(("ready", 0.0, 0))
+    while True:
+        path = tasks.get()
+        if path is None:
+            return
+        started = time.perf_counter()
+        count = transcribe(path)
+        results.put(("done", time.perf_counter() - started, count))
+
+
+class DirectPool:
+    def __init__(self, shape: WorkerShape, warmup: Path | None = None):
+        self.shape = shape
+        ctx = mp.get_context("spawn")
+        self.tasks: Any = ctx.Queue()
+        self.results: Any = ctx.Queue()
+        self.processes = [
+            ctx.Process(
+                target=_serve,
+                args=(shape, str(warmup) if warmup else None, self.tasks, self.results),
+                daemon=True,
+            )
+            for _ in range(shape.processes)
+        ]
+        for process in self.processes:
+            process.start()
+        for _ in self.processes:
+            kind, _, _ = self.results.get(timeout=300)
+            assert kind == "ready"
+
+    def transcribe(self, paths: list[Path]) -> float:
+        """Wall seconds to transcribe every file (consuming every segment)."""
+        started = time.perf_counter()
+        for path in paths:
+            self.tasks.put(str(path))
+        for _ in paths:
+            kind, _, _ = self.results.get(timeout=3600)
+            assert kind == "done"
+        return time.perf_counter() - started
+
+    def close(self) -> None:
+        for _ in self.processes:
+            self.tasks.put(None)
+        for process in self.processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()

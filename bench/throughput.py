@@ -1,0 +1,196 @@
+"""Benchmark 2: throughput and scaling over worker shapes, against direct faster-whisper.
+
+A compute-type screen (direct only, one file) decides which compute types enter the grid; the
+grid then runs every worker shape on both sides with the same batch of recordings, and the
+chosen default and the best direct shape are measured again, interleaved, for their medians.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import recordings
+from bench.context import BenchContext
+from bench.direct import DirectPool
+from bench.instance import BenchPlatform, WorkerShape
+from bench.report import Goal, Section, Table, pct, secs
+from bench.stats import median
+
+logger = logging.getLogger(__name__)
+
+GOAL_RATIO = 0.95
+SCREEN_RUNS = 3
+COMPUTE_TYPES = ("int8", "float32")
+# A batched shape is only preferred if it beats the best sequential one by this much: batched
+# decoding drops segment timestamps inside a VAD chunk and conditioning on previous text.
+BATCH_PREFERENCE = 0.05
+
+
+@dataclass
+class Cell:
+    shape: WorkerShape
+    platform: list[float] = field(default_factory=list)  # wall seconds per run
+    direct: list[float] = field(default_factory=list)
+
+
+def shapes(cores: int, compute_types: list[str], batches: tuple[int, ...]) -> list[WorkerShape]:
+    splits = sorted({(p, cores // p) for p in range(1, cores + 1) if cores % p == 0})
+    splits = [s for s in splits if s[0] in (1, cores) or s[0] == 2]
+    return [WorkerShape(p, t, b, c) for c in compute_types for b in batches for p, t in splits]
+
+
+def _screen(context: BenchContext, sample: Path, warmup: Path, cores: int) -> dict[str, float]:
+    timings: dict[str, list[float]] = {c: [] for c in COMPUTE_TYPES}
+    pools = {c: DirectPool(WorkerShape(1, cores, 0, c), warmup=warmup) for c in COMPUTE_TYPES}
+    try:
+        for _ in range(SCREEN_RUNS):
+            for compute_type, pool in pools.items():
+                timings[compute_type].append(pool.transcribe([sample]))
+    finally:
+        for pool in pools.values():
+            pool.close()
+    return {c: median(t) for c, t in timings.items()}
+
+
+def _measure(
+    cell: Cell, platform: BenchPlatform, files: list[Path], warmup: Path, runs: int
+) -> None:
+    platform.start_worker(cell.shape, warmup=warmup)
+    direct = DirectPool(cell.shape, warmup=warmup)
+    try:
+        for attempt in range(runs):
+            order = ("direct", "platform") if attempt % 2 == 0 else ("platform", "direct")
+            for side in order:
+                if side == "direct":
+                    cell.direct.append(direct.transcribe(files))
+                else:
+                    submitted = platform.submit_each(files)
+                    done = platform.wait_completed(submitted.ids)
+                    cell.platform.append(max(done.values()) - submitted.started)
+                    platform.context.truncate()
+                logger.info(
+                    "throughput %s: %s %.1f s",
+                    cell.shape.label,
+                    side,
+                    (cell.direct if side == "direct" else cell.platform)[-1],
+                )
+    finally:
+        direct.close()
+
+
+def run(context: BenchContext, platform: BenchPlatform) -> Section:
+    scale = context.scale
+    cores = os.cpu_count() or 1
+    files = recordings.recordings(
+        scale.throughput_seconds, scale.throughput_files, context.media_dir, first_seed=100
+    )
+    audio = sum(recordings.duration(f) for f in files)
+    warmup = recordings.recording(2, seed=9000, folder=context.media_dir)
+
+    screen: dict[str, float] = {}
+    compute_types = ["int8"]
+    if scale.throughput_grid:
+        screen = _screen(context, files[0], warmup, cores)
+        fastest = min(screen.values())
+        # Compute types within 25 % of the fastest enter the grid.
+        compute_types = [c for c, t in screen.items() if t <= fastest * 1.25]
+        batches: tuple[int, ...] = (0, 8)
+        grid = shapes(cores, compute_types, batches)
+    else:
+        grid = [WorkerShape(1, cores, 0, "int8")]
+
+    cells = [Cell(shape) for shape in grid]
+    for cell in cells:
+        _measure(cell, platform, files, warmup, 1)
+
+    def rate(values: list[float]) -> float:
+        return audio / median(values)
+
+    best_platform = max(cells, key=lambda c: rate(c.platform))
+    chosen = best_platform
+    if best_platform.shape.batch:
+        sequential = [c for c in cells if not c.shape.batch]
+        best_sequential = max(sequential, key=lambda c: rate(c.platform))
+        if rate(best_sequential.platform) * (1 + BATCH_PREFERENCE) >= rate(best_platform.platform):
+            chosen = best_sequential
+    best_direct = max(cells, key=lambda c: rate(c.direct))
+
+    # Medians for the headline comparison: more interleaved runs of the two cells that matter.
+    extra = scale.throughput_runs - 1
+    if extra > 0:
+        for cell in {id(c): c for c in (chosen, best_direct)}.values():
+            _measure(cell, platform, files, warmup, extra)
+
+    ratio = rate(chosen.platform) / rate(best_direct.direct)
+    section = Section(
+        key="throughput",
+        title="2. Throughput and scaling",
+        method=f"""
+{len(files)} recordings of {scale.throughput_seconds:g} s ({audio / 60:g} minutes of audio),
+all submitted at once: one upload request per file, six at a time (as the web UI uploads a
+dropped folder). Throughput = audio seconds / wall seconds, from the first upload request to
+the last `completed` event. The direct side hands the same files to the same number of processes
+with the same model, threads, batch size and compute type, from one shared queue. Shapes are
+worker processes x CPU threads per process on {cores} cores.
+""",
+    )
+    section.goals = [
+        Goal(
+            "chosen default / best direct",
+            f"≥ {GOAL_RATIO * 100:g} %",
+            f"{pct(ratio)} ({chosen.shape.label} vs {best_direct.shape.label})",
+            ratio >= GOAL_RATIO,
+        )
+    ]
+    if screen:
+        table = Table(
+            [
+                "compute type",
+                f"direct 1x{cores}, one {scale.throughput_seconds:g} s file",
+                "audio s per wall s",
+                "in grid",
+            ]
+        )
+        for compute_type, seconds in screen.items():
+            table.add(
+                compute_type,
+                secs(seconds),
+                f"{scale.throughput_seconds / seconds:.2f}",
+                "yes" if compute_type in compute_types else "no (more than 25 % slower)",
+            )
+        section.tables.append(
+            (f"Compute-type screen (direct, median of {SCREEN_RUNS} runs):", table)
+        )
+    grid_table = Table(
+        [
+            "processes x threads, batching, compute",
+            "platform audio s/s",
+            "direct audio s/s",
+            "platform / same-shape direct",
+            "runs (platform; direct)",
+        ]
+    )
+    for cell in cells:
+        grid_table.add(
+            cell.shape.label + (" **(default)**" if cell is chosen else ""),
+            f"{rate(cell.platform):.2f}",
+            f"{rate(cell.direct):.2f}" + (" **(best)**" if cell is best_direct else ""),
+            pct(rate(cell.platform) / rate(cell.direct)),
+            f"{len(cell.platform)}; {len(cell.direct)}",
+        )
+    section.tables.append(("Grid (figures are medians over the runs listed):", grid_table))
+    section.data = {
+        "audio_seconds": audio,
+        "screen": screen,
+        "cells": [
+            {"shape": c.shape.label, "platform": c.platform, "direct": c.direct} for c in cells
+        ],
+        "chosen": chosen.shape.label,
+        "best_direct": best_direct.shape.label,
+        "ratio": ratio,
+    }
+    section.data["chosen_shape"] = chosen.shape
+    return section
