@@ -14,7 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
-from sqlalchemy import func, text, tuple_
+from sqlalchemy import func, literal_column, text, tuple_
 from sqlmodel import Session, col, select
 
 from api import limits, publishing
@@ -280,8 +280,9 @@ def list_transcriptions(
     if q and q.strip():
         query = query.where(col(Transcription.filename).ilike(_like_pattern(q.strip())))
     if text_query and text_query.strip():
+        # `text_search` is the stored to_tsvector('simple', text) column (migration 0002).
         query = query.where(
-            func.to_tsvector(text("'simple'"), func.coalesce(Transcription.text, "")).op("@@")(
+            literal_column("transcriptions.text_search").op("@@")(
                 func.websearch_to_tsquery(text("'simple'"), text_query.strip())
             )
         )
