@@ -1,7 +1,7 @@
 import { fireEvent, render, screen } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import type { Segment } from "../api/types";
-import { SegmentList, segmentAt } from "./SegmentList";
+import { SegmentList, positionAt, segmentAt } from "./SegmentList";
 
 const segments: Segment[] = [
   { index: 0, start: 0, end: 2.5, text: " First sentence." },
@@ -32,5 +32,32 @@ describe("SegmentList", () => {
     expect(segmentAt(segments, 30)).toBe(2);
     expect(segmentAt(segments, 99)).toBeNull();
     expect(segmentAt([], 1)).toBeNull();
+  });
+
+  it("highlights the word being played and seeks to a clicked word", () => {
+    const withWords: Segment[] = [
+      {
+        index: 0,
+        start: 0,
+        end: 2,
+        text: " Hello brave world.",
+        words: [
+          { start: 0, end: 0.5, word: " Hello" },
+          { start: 0.6, end: 1.1, word: " brave" },
+          { start: 1.2, end: 2, word: " world." },
+        ],
+      },
+    ];
+    expect(positionAt(withWords, 0.7)).toEqual({ segment: 0, word: 1 });
+    expect(positionAt(withWords, 3)).toEqual({ segment: null, word: null });
+    expect(positionAt(segments, 3)).toEqual({ segment: 1, word: null });
+
+    const onSeek = vi.fn();
+    render(<SegmentList segments={withWords} activeIndex={0} activeWord={1} onSeek={onSeek} />);
+    const brave = screen.getByText("brave", { exact: false });
+    expect(brave.className).toContain("word--active");
+    expect(screen.getByRole("button").textContent).toContain("Hello brave world.");
+    fireEvent.click(screen.getByText("world.", { exact: false }));
+    expect(onSeek).toHaveBeenCalledWith(withWords[0], 1.2);
   });
 });

@@ -1,35 +1,116 @@
-import { memo, useEffect, useRef } from "react";
-import type { Segment } from "../api/types";
+import { Fragment, memo, useEffect, useRef, type MouseEvent } from "react";
+import type { Segment, Word } from "../api/types";
 import { formatTimestamp } from "../format";
+
+export interface PlaybackPosition {
+  /** `index` of the segment being played, or null between segments. */
+  segment: number | null;
+  /** Position in that segment's `words` of the word being played, when words are known. */
+  word: number | null;
+}
 
 interface SegmentListProps {
   segments: readonly Segment[];
   activeIndex: number | null;
-  onSeek: (segment: Segment) => void;
+  activeWord?: number | null;
+  /** Called with the segment clicked, and the start of the word clicked when there is one. */
+  onSeek: (segment: Segment, at?: number) => void;
   /** Scroll the active segment into view as playback moves on. */
   follow?: boolean;
 }
 
-/** The index of the segment playing at `time`, or null between segments. */
-export function segmentAt(segments: readonly Segment[], time: number): number | null {
+/** The last element whose start is at or before `time` (binary search over sorted starts). */
+function lastStartingBefore<T extends { start: number }>(items: readonly T[], time: number): number {
   let low = 0;
-  let high = segments.length - 1;
+  let high = items.length - 1;
   let found = -1;
   while (low <= high) {
     const middle = (low + high) >> 1;
-    if (segments[middle]!.start <= time) {
+    if (items[middle]!.start <= time) {
       found = middle;
       low = middle + 1;
     } else {
       high = middle - 1;
     }
   }
+  return found;
+}
+
+/** The index of the segment playing at `time`, or null between segments. */
+export function segmentAt(segments: readonly Segment[], time: number): number | null {
+  const found = lastStartingBefore(segments, time);
   if (found === -1) return null;
   const segment = segments[found]!;
   return time < segment.end ? segment.index : null;
 }
 
-function SegmentListView({ segments, activeIndex, onSeek, follow = true }: SegmentListProps) {
+/** Where playback is at `time`: the segment, and the word within it if words are known. */
+export function positionAt(segments: readonly Segment[], time: number): PlaybackPosition {
+  const found = lastStartingBefore(segments, time);
+  const segment = found === -1 ? undefined : segments[found];
+  if (!segment || time >= segment.end) return { segment: null, word: null };
+  const words = segment.words ?? [];
+  const word = words.length > 0 ? lastStartingBefore(words, time) : -1;
+  return { segment: segment.index, word: word === -1 ? null : word };
+}
+
+interface SegmentRowProps {
+  segment: Segment;
+  active: boolean;
+  activeWord: number | null;
+  onSeek: (segment: Segment, at?: number) => void;
+}
+
+function Words({ words, activeWord }: { words: readonly Word[]; activeWord: number | null }) {
+  return (
+    <>
+      {words.map((word, position) => {
+        const text = word.word.trimStart();
+        const gap = position > 0 && text.length < word.word.length ? " " : "";
+        return (
+          <Fragment key={position}>
+            {gap}
+            <span className={position === activeWord ? "word word--active" : "word"} data-word-start={word.start}>
+              {text}
+            </span>
+          </Fragment>
+        );
+      })}
+    </>
+  );
+}
+
+const SegmentRow = memo(function SegmentRow({ segment, active, activeWord, onSeek }: SegmentRowProps) {
+  const onClick = (event: MouseEvent<HTMLButtonElement>) => {
+    const word = (event.target as HTMLElement).closest?.("[data-word-start]");
+    const at = word ? Number(word.getAttribute("data-word-start")) : Number.NaN;
+    if (Number.isFinite(at)) onSeek(segment, at);
+    else onSeek(segment);
+  };
+  const words = segment.words && segment.words.length > 0 ? segment.words : null;
+  return (
+    <li>
+      <button
+        type="button"
+        className={`segment${active ? " segment--active" : ""}`}
+        data-index={segment.index}
+        data-start={segment.start}
+        aria-current={active ? "true" : undefined}
+        onClick={onClick}
+      >
+        <span className="segment__time">
+          <span className="visually-hidden">Play from </span>
+          {formatTimestamp(segment.start)}
+        </span>
+        <span className="segment__text">
+          {words ? <Words words={words} activeWord={active ? activeWord : null} /> : segment.text.trim()}
+        </span>
+      </button>
+    </li>
+  );
+});
+
+function SegmentListView({ segments, activeIndex, activeWord = null, onSeek, follow = true }: SegmentListProps) {
   const list = useRef<HTMLOListElement>(null);
 
   useEffect(() => {
@@ -45,22 +126,13 @@ function SegmentListView({ segments, activeIndex, onSeek, follow = true }: Segme
       {segments.map((segment) => {
         const active = segment.index === activeIndex;
         return (
-          <li key={segment.index}>
-            <button
-              type="button"
-              className={`segment${active ? " segment--active" : ""}`}
-              data-index={segment.index}
-              data-start={segment.start}
-              aria-current={active ? "true" : undefined}
-              onClick={() => onSeek(segment)}
-            >
-              <span className="segment__time">
-                <span className="visually-hidden">Play from </span>
-                {formatTimestamp(segment.start)}
-              </span>
-              <span className="segment__text">{segment.text.trim()}</span>
-            </button>
-          </li>
+          <SegmentRow
+            key={segment.index}
+            segment={segment}
+            active={active}
+            activeWord={active ? activeWord : null}
+            onSeek={onSeek}
+          />
         );
       })}
     </ol>

@@ -13,7 +13,7 @@ import { ConfirmDialog } from "../components/ConfirmDialog";
 import { BackIcon, CopyIcon, DownloadIcon } from "../components/Icons";
 import { Notice, Spinner } from "../components/Notice";
 import { ProgressBar } from "../components/ProgressBar";
-import { SegmentList, segmentAt } from "../components/SegmentList";
+import { SegmentList, positionAt, type PlaybackPosition } from "../components/SegmentList";
 import { StatusBadge } from "../components/StatusBadge";
 import { copyText } from "../clipboard";
 import { formatDate, formatDuration, formatPercent, languageName } from "../format";
@@ -40,7 +40,7 @@ export function TranscriptView({ id }: { id: string }) {
   const [busy, setBusy] = useState<Action | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [confirmingDelete, setConfirmingDelete] = useState(false);
-  const [activeIndex, setActiveIndex] = useState<number | null>(null);
+  const [position, setPosition] = useState<PlaybackPosition>({ segment: null, word: null });
   const [mediaFailed, setMediaFailed] = useState(false);
   const [copied, setCopied] = useState<"done" | "failed" | null>(null);
   const media = useRef<HTMLMediaElement | null>(null);
@@ -70,14 +70,15 @@ export function TranscriptView({ id }: { id: string }) {
   const onTimeUpdate = useCallback(() => {
     const element = media.current;
     if (!element) return;
-    setActiveIndex(segmentAt(segments, element.currentTime));
+    const next = positionAt(segments, element.currentTime);
+    setPosition((current) => (current.segment === next.segment && current.word === next.word ? current : next));
   }, [segments]);
 
-  const seek = useCallback((segment: Segment) => {
-    setActiveIndex(segment.index);
+  const seek = useCallback((segment: Segment, at?: number) => {
+    setPosition({ segment: segment.index, word: null });
     const element = media.current;
     if (!element) return;
-    element.currentTime = segment.start;
+    element.currentTime = at ?? segment.start;
     try {
       const playing = element.play();
       if (playing && typeof playing.catch === "function") playing.catch(() => undefined);
@@ -96,7 +97,7 @@ export function TranscriptView({ id }: { id: string }) {
       } else if (action === "retry") {
         const updated = await retryTranscription(id);
         jobsDispatch({ type: "retried", transcription: updated ?? (await getTranscription(id)) });
-        setActiveIndex(null);
+        setPosition({ segment: null, word: null });
       } else {
         await deleteTranscription(id);
         setConfirmingDelete(false);
@@ -337,7 +338,7 @@ export function TranscriptView({ id }: { id: string }) {
             Transcript
           </h2>
           {segments.length > 0 ? (
-            <SegmentList segments={segments} activeIndex={activeIndex} onSeek={seek} />
+            <SegmentList segments={segments} activeIndex={position.segment} activeWord={position.word} onSeek={seek} />
           ) : text ? (
             <p className="transcript__plain">{text}</p>
           ) : running ? (
