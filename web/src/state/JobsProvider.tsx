@@ -157,7 +157,7 @@ export function useConnectionState(): ConnectionState {
   return useJobsContext().connection;
 }
 
-/** Follows these jobs live while the calling component is shown (running ones only). */
+/** Follows these jobs live while the calling component is shown (the stream carries the running ones). */
 export function useWatchJobs(ids: readonly string[]): void {
   const { watch } = useJobsContext();
   const key = [...new Set(ids)].sort().join(",");

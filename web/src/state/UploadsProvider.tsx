@@ -21,6 +21,8 @@ import { parseStored, toStored, uploadsReducer, type UploadItem } from "./upload
 export const MAX_PARALLEL_UPLOADS = 3;
 export const UPLOADS_STORAGE_KEY = "soundscripter.uploads.v1";
 const RESTORE_CONCURRENCY = 4;
+const RESTORE_ATTEMPTS = 5;
+const RESTORE_RETRY_MS = 3000;
 
 interface UploadsContextValue {
   items: readonly UploadItem[];
@@ -74,21 +76,34 @@ export function UploadsProvider({
     if (stored.length > 0) dispatch({ type: "restored", stored });
     setRestored(true);
     let stopped = false;
-    const queue = stored.map((entry) => entry.jobId);
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    const queue = stored.map((entry) => ({ jobId: entry.jobId, attempt: 0 }));
     const next = async (): Promise<void> => {
-      const jobId = queue.shift();
-      if (!jobId || stopped) return;
+      const entry = queue.shift();
+      if (!entry || stopped) return;
       try {
-        const transcription = await loadTranscription(jobId);
+        const transcription = await loadTranscription(entry.jobId);
         if (!stopped) jobsDispatch({ type: "loaded", transcription });
       } catch (error) {
-        if (!stopped && error instanceof ApiError && error.isNotFound) dispatch({ type: "jobRemoved", jobId });
+        if (stopped) return;
+        if (error instanceof ApiError && error.isNotFound) {
+          dispatch({ type: "jobRemoved", jobId: entry.jobId });
+        } else if (entry.attempt + 1 < RESTORE_ATTEMPTS) {
+          // The server may be starting or briefly away: ask again a little later.
+          timers.push(
+            setTimeout(() => {
+              queue.push({ jobId: entry.jobId, attempt: entry.attempt + 1 });
+              void next();
+            }, RESTORE_RETRY_MS * (entry.attempt + 1)),
+          );
+        }
       }
       return next();
     };
     for (let i = 0; i < RESTORE_CONCURRENCY; i += 1) void next();
     return () => {
       stopped = true;
+      for (const timer of timers) clearTimeout(timer);
     };
   }, [storage, loadTranscription, jobsDispatch]);
 

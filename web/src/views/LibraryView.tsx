@@ -7,7 +7,7 @@ import { SearchIcon } from "../components/Icons";
 import { StatusBadge } from "../components/StatusBadge";
 import { formatDate, formatDuration, formatPercent, languageName } from "../format";
 import { Link, navigate, useLocation } from "../router";
-import { isTerminal, type JobState } from "../state/jobs";
+import type { JobState } from "../state/jobs";
 import { useJobs, useJobsDispatch, useWatchJobs } from "../state/JobsProvider";
 import { snippetFor } from "../snippet";
 import { STATUS_LABELS } from "../status";
@@ -174,7 +174,7 @@ export function LibraryView() {
       .finally(() => setLoadingMore(false));
   };
 
-  useWatchJobs(items.filter((item) => !isTerminal(jobs[item.id]?.status ?? item.status)).map((item) => item.id));
+  useWatchJobs(items.map((item) => item.id));
 
   const clearFilters = () => {
     setQ("");

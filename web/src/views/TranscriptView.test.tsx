@@ -74,9 +74,9 @@ describe("TranscriptView", () => {
     expect(screen.getByRole("button", { name: "Try again" })).toBeTruthy();
   });
 
-  it("shows segments arriving live while the job runs", async () => {
-    const running = transcription({ id: "j1", status: "processing", progress: 0.1, seq: 3, attempts: 1, segments: [] });
-    stubFetch((method, url) => (method === "GET" && url === "/api/transcriptions/j1" ? jsonResponse(200, running) : undefined));
+  it("shows segments arriving live while the job runs, then the final record", async () => {
+    let record = transcription({ id: "j1", status: "processing", progress: 0.1, seq: 3, attempts: 1, segments: [] });
+    const calls = stubFetch((method, url) => (method === "GET" && url === "/api/transcriptions/j1" ? jsonResponse(200, record) : undefined));
     renderWithProviders(<TranscriptView id="j1" />);
     await screen.findByText(/No text yet/);
     await waitFor(() => expect(FakeEventSource.open()).toHaveLength(1));
@@ -87,6 +87,16 @@ describe("TranscriptView", () => {
     });
     expect(await screen.findByRole("button", { name: /Good morning/ })).toBeTruthy();
     expect(screen.getByRole("progressbar", { name: "Transcription progress" }).getAttribute("aria-valuenow")).toBe("50");
+
+    record = { ...completed, seq: 6 };
+    act(() => {
+      stream.emit("completed", { id: "j1", seq: 6, status: "completed", progress: 1, text: completed.text });
+    });
+    expect(await screen.findByRole("link", { name: /SRT/ })).toBeTruthy();
+    await screen.findByText("English");
+    expect(screen.getAllByRole("button", { name: /Good morning|The meeting starts now/ })).toHaveLength(2);
+    expect(calls.filter((call) => call.url === "/api/transcriptions/j1")).toHaveLength(2);
+    await waitFor(() => expect(FakeEventSource.open()).toHaveLength(0));
   });
 
   it("shows the API's reason when an action is refused", async () => {

@@ -63,7 +63,7 @@ export function TranscriptView({ id }: { id: string }) {
   }, [id, reloadToken, jobsDispatch]);
 
   const running = job !== undefined && !isTerminal(job.status);
-  useWatchJobs(running ? [id] : []);
+  useWatchJobs([id]);
 
   const segments = job?.segments ?? [];
 
