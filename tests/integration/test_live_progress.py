@@ -1,0 +1,315 @@
+"""Live progress against the real platform: API (uvicorn), Redis, RabbitMQ, a tiny.en worker.
+
+Every stream is read over a real socket. Histories are checked for completeness and order by
+`tests.support.sse.check_job_history`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.live import cursor
+from tests.support.platform import Platform, wait_until
+from tests.support.private import private_platform
+from tests.support.scratch_db import scratch_database
+from tests.support.sse import Frame, Received, check_job_history, follow
+
+pytestmark = pytest.mark.integration
+
+LONG_TEXT = (
+    "The committee met on Tuesday morning to review the budget for the coming year. "
+    "Several members asked how the new library would be paid for, and the treasurer "
+    "explained that a grant from the state would cover most of the cost. After a short "
+    "break they discussed the repairs to the bridge on the north road, which has been "
+    "closed since the spring floods. The engineer said the work could start in August "
+    "and should be finished before the first snow. Finally the chair thanked everyone "
+    "for their patience and closed the meeting just after noon."
+)
+SHORT_TEXT = "Hello there, this is a short test recording."
+SECONDS_PER_SHORT_JOB = 0.4
+"""About how long the worker takes per one-word clip (used to spread clients over the run)."""
+
+
+@pytest.fixture(scope="module")
+def long_clip(speech_file: Callable[..., Path]) -> Path:
+    return speech_file(LONG_TEXT)
+
+
+@pytest.fixture(scope="module")
+def short_clip(speech_file: Callable[..., Path]) -> Path:
+    return speech_file(SHORT_TEXT)
+
+
+def upload(platform: Platform, *paths: Path) -> list[str]:
+    response = platform.upload(*paths)
+    assert response.status_code == 202, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+def job_url(job_id: str) -> str:
+    return f"/api/transcriptions/{job_id}/events"
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def async_client(platform: Platform) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
+    return httpx.AsyncClient(base_url=platform.base_url, limits=limits, timeout=120)
+
+
+def _frames_of(received: list[Received], job_id: str | None = None) -> list[Frame]:
+    frames = [f for r in received for f in r.frames]
+    return frames if job_id is None else [f for f in frames if f.job == job_id]
+
+
+def test_client_connected_from_upload_sees_the_whole_history(
+    live_platform: Platform, short_clip: Path, long_clip: Path
+) -> None:
+    # The worker takes one job at a time: the first file keeps the second one queued.
+    _, job_id = upload(live_platform, short_clip, long_clip)
+
+    async def scenario() -> Received:
+        async with async_client(live_platform) as client:
+            return await follow(client, job_url(job_id))
+
+    received = run(scenario())
+    assert received.status == 200
+    assert received.headers["content-type"].startswith("text/event-stream")
+    assert received.headers["x-accel-buffering"] == "no"
+    assert received.headers["cache-control"] == "no-cache"
+    assert received.ended_by_server
+    frames = received.frames
+    types = [f.event for f in frames]
+    assert types[0] == "queued"
+    assert types[1] == "processing"
+    assert types[-1] == "completed"
+    assert set(types[2:-1]) == {"progress"}
+    assert len(types) >= 5, types
+    assert [f.seq for f in frames] == list(range(1, len(frames) + 1))
+    assert [f.id for f in frames] == [str(f.seq) for f in frames]
+    progress = [f.data["progress"] for f in frames]
+    assert progress == sorted(progress)
+    assert progress[-1] == 1.0
+    final = live_platform.get(job_id)
+    check_job_history(frames, final)
+    assert frames[-1].data["text"] == final["text"]
+
+
+def _wait_mid_job(platform: Platform, job_id: str) -> dict[str, Any]:
+    def running_with_segments() -> dict[str, Any] | None:
+        job = platform.get(job_id)
+        assert job["status"] in ("queued", "processing"), "the job ended before the test joined"
+        return job if job["status"] == "processing" and job["segments"] else None
+
+    return dict(wait_until(running_with_segments, 120, 0.02, "segments of a running job"))
+
+
+def test_client_connecting_mid_job_gets_the_snapshot_then_the_rest(
+    live_platform: Platform, long_clip: Path
+) -> None:
+    (job_id,) = upload(live_platform, long_clip)
+    seen = _wait_mid_job(live_platform, job_id)
+
+    async def scenario() -> Received:
+        async with async_client(live_platform) as client:
+            return await follow(client, job_url(job_id))
+
+    received = run(scenario())
+    frames = received.frames
+    assert received.ended_by_server
+    assert frames[0].event == "progress"
+    assert frames[1].event == "processing"
+    assert frames[0].seq == frames[1].seq >= seen["seq"]
+    assert len(frames[0].data["segments"]) >= len(seen["segments"])
+    assert [f.event for f in frames[2:-1]] == ["progress"] * (len(frames) - 3)
+    assert [f.seq for f in frames[1:]] == list(range(frames[1].seq, frames[-1].seq + 1))
+    check_job_history(frames, live_platform.get(job_id))
+
+
+def test_client_connecting_after_completion_gets_the_final_state_and_the_end(
+    live_platform: Platform, short_clip: Path
+) -> None:
+    (job_id,) = upload(live_platform, short_clip)
+    final = live_platform.wait_status(job_id)
+    assert final["status"] == "completed"
+
+    async def scenario() -> tuple[Received, float, Received]:
+        async with async_client(live_platform) as client:
+            started = time.monotonic()
+            received = await follow(client, job_url(job_id), within=10)
+            elapsed = time.monotonic() - started
+            again = await follow(client, job_url(job_id), last_event_id=received.last_id)
+            return received, elapsed, again
+
+    received, elapsed, again = run(scenario())
+    assert received.ended_by_server
+    assert elapsed < 2
+    assert [f.event for f in received.frames] == ["progress", "completed"]
+    assert {f.seq for f in received.frames} == {final["seq"]}
+    check_job_history(received.frames, final)
+    # Nothing new and the job has ended: 204 tells a browser to stop reconnecting.
+    assert again.status == 204
+
+
+def test_reconnecting_with_last_event_id_has_no_duplicates_and_no_gaps(
+    live_platform: Platform, long_clip: Path
+) -> None:
+    (job_id,) = upload(live_platform, long_clip)
+
+    async def scenario() -> list[Received]:
+        parts: list[Received] = []
+        last_id: str | None = None
+        async with async_client(live_platform) as client:
+            while True:
+                part = await follow(
+                    client,
+                    job_url(job_id),
+                    last_event_id=last_id,
+                    stop=lambda frames: any(f.event == "progress" for f in frames),
+                )
+                assert part.status == 200
+                parts.append(part)
+                last_id = part.last_id or last_id
+                if part.ended_by_server or part.frames[-1].event == "completed":
+                    return parts
+                await asyncio.sleep(0.4)  # events go by while no client listens
+
+    parts = run(scenario())
+    assert len(parts) >= 3
+    frames = _frames_of(parts)
+    check_job_history(frames, live_platform.get(job_id))
+    # A resumed stream starts right after what the client had.
+    for before, after in itertools.pairwise(parts):
+        assert after.frames[0].seq > before.frames[-1].seq
+
+
+@pytest.fixture(scope="module")
+def race_platform(run_dir: Path) -> Iterator[Platform]:
+    """Its own platform with two worker slots and greedy decoding, to get through 200 jobs."""
+    with (
+        scratch_database("race") as database_url,
+        private_platform(
+            run_dir / "race-platform",
+            concurrency=2,
+            DATABASE_URL=database_url,
+            WORKER_CONCURRENCY="2",
+            WHISPER_BEAM_SIZE="1",
+        ) as platform,
+    ):
+        yield platform
+
+
+def test_race_many_jobs_and_clients_joining_at_random_moments(
+    race_platform: Platform, speech_file: Callable[..., Path]
+) -> None:
+    jobs = 200
+    clip = speech_file("Yes.", name="race-word")
+    rng = random.Random(20240611)
+
+    async def one_client(client: httpx.AsyncClient, job_id: str, delay: float) -> list[Received]:
+        """Joins after `delay`; half of the clients also drop and resume once."""
+        await asyncio.sleep(delay)
+        parts = []
+        if rng.random() < 0.5:
+            first = await follow(
+                client, job_url(job_id), stop=lambda frames: len(frames) >= 1, within=300
+            )
+            parts.append(first)
+            if first.frames and first.frames[-1].event == "completed":
+                return parts
+            await asyncio.sleep(rng.uniform(0, 0.5))
+            resumed = await follow(client, job_url(job_id), last_event_id=first.last_id, within=300)
+            if resumed.status == 204:
+                return parts
+            parts.append(resumed)
+            return parts
+        parts.append(await follow(client, job_url(job_id), within=300))
+        return parts
+
+    async def scenario() -> tuple[list[str], dict[str, list[list[Received]]]]:
+        async with async_client(race_platform) as client:
+            ids: list[str] = []
+            followers: list[tuple[str, asyncio.Task[list[Received]]]] = []
+            for batch in range(jobs // 50):
+                ids += await asyncio.to_thread(upload, race_platform, *[clip] * 50)
+                for position, job_id in enumerate(ids[batch * 50 :], start=batch * 50):
+                    # Joins spread from before the job starts to after it has ended.
+                    expected_end = (position + 1) * SECONDS_PER_SHORT_JOB
+                    for _ in range(2):
+                        delay = rng.uniform(0, 1.3 * expected_end)
+                        task = asyncio.create_task(one_client(client, job_id, delay))
+                        followers.append((job_id, task))
+            results: dict[str, list[list[Received]]] = {job_id: [] for job_id in ids}
+            for job_id, task in followers:
+                results[job_id].append(await task)
+            return ids, results
+
+    started = time.monotonic()
+    ids, results = run(scenario())
+    assert len(ids) == jobs
+    for job_id in ids:
+        final = race_platform.wait_status(job_id, timeout=30)
+        assert final["status"] == "completed"
+        for parts in results[job_id]:
+            check_job_history(_frames_of(parts), final)
+    print(f"race: {jobs} jobs, {2 * jobs} clients in {time.monotonic() - started:.0f} s")
+
+
+def test_one_multiplexed_stream_follows_twenty_jobs(
+    live_platform: Platform, speech_file: Callable[..., Path]
+) -> None:
+    clips = [speech_file(f"Number {n}, and then some more words.") for n in range(20)]
+    ids = upload(live_platform, *clips)
+    url = "/api/events?ids=" + ",".join(ids)
+    tag = cursor.stream_tag(ids)
+
+    async def scenario() -> list[Received]:
+        async with async_client(live_platform) as client:
+            first = await follow(
+                client, url, stop=lambda frames: sum(f.event == "completed" for f in frames) >= 5
+            )
+            await asyncio.sleep(0.5)
+            rest = await follow(client, url, last_event_id=first.last_id)
+            return [first, rest]
+
+    parts = run(scenario())
+    assert parts[1].ended_by_server
+    frames = _frames_of(parts)
+    assert {f.job for f in frames} == set(ids)
+    last_seqs: dict[str, int] = {}
+    for frame in frames:
+        last_seqs[frame.job] = frame.seq
+        assert frame.id == f"{tag}:" + ".".join(str(last_seqs.get(j, 0)) for j in ids)
+    for job_id in ids:
+        check_job_history(_frames_of(parts, job_id), live_platform.get(job_id))
+
+
+def test_stream_errors_use_the_error_shape(live_platform: Platform) -> None:
+    with live_platform.client() as client:
+        missing = client.get(job_url("00000000-0000-4000-8000-000000000000"))
+        assert missing.status_code == 404
+        assert missing.json()["error"]["code"] == "not_found"
+        bad = client.get("/api/events", params={"ids": "one,two"})
+        assert bad.status_code == 422
+        assert bad.json()["error"]["code"] == "invalid_ids"
+        many = ",".join(str(i) for i in _uuids(201))
+        too_many = client.get("/api/events", params={"ids": many})
+        assert too_many.status_code == 422
+        assert too_many.json()["error"]["code"] == "too_many_ids"
+
+
+def _uuids(count: int) -> Iterator[str]:
+    import uuid
+
+    return (str(uuid.uuid4()) for _ in range(count))
