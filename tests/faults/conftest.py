@@ -46,27 +46,25 @@ class Faulty:
     proxies: Proxies
 
 
-def _proxied(url: str, proxy: TcpProxy) -> str:
-    proxied = proxy.url_for(url)
-    assert proxied != url, f"{url} does not name {proxy.target}"
-    return proxied
-
-
 @pytest.fixture(scope="module")
-def faulty(migrated_db: str, run_dir: Path) -> Iterator[Faulty]:
-    """API and a 2-slot worker, every service connection through a cuttable proxy."""
-    env = os.environ
+def faulty(migrated_db: str, run_dir: Path, request: pytest.FixtureRequest) -> Iterator[Faulty]:
+    """API and a worker (WORKER_CONCURRENCY of the test module, default 2), every service
+    connection through a cuttable proxy."""
+    concurrency = getattr(request.module, "WORKER_CONCURRENCY", 2)
     proxies = Proxies(TcpProxy(5432), TcpProxy(5672), TcpProxy(6379))
     try:
         with private_platform(
             run_dir / "faults",
-            concurrency=2,
-            DATABASE_URL=_proxied(env["DATABASE_URL"], proxies.postgres),
-            BROKER_URL=_proxied(env["BROKER_URL"], proxies.rabbitmq),
-            REDIS_URL=_proxied(env["REDIS_URL"], proxies.redis),
+            concurrency=concurrency,
+            through={
+                "DATABASE_URL": proxies.postgres,
+                "BROKER_URL": proxies.rabbitmq,
+                "REDIS_URL": proxies.redis,
+            },
             JOB_LEASE_SECONDS="30",
             MAX_ATTEMPTS="3",
             WHISPER_BEAM_SIZE="1",
+            WHISPER_CPU_THREADS="2",
         ) as platform:
             yield Faulty(platform, proxies)
     finally:
@@ -85,7 +83,7 @@ def _healthy_afterwards(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def talk_clip(media_dir: Path) -> Path:
-    """About 40 s of speech: long enough to kill a worker after its first segments."""
+    """About 35 s of speech (two decoding windows): long enough to kill a worker mid-job."""
     part = media.speech(TALK, media_dir, name="faults-talk-part")
     return media.concat([part, part], media_dir / "faults-talk.wav")
 
@@ -125,7 +123,7 @@ def wait_progress(platform: PrivatePlatform, job_id: str, timeout: float = 120) 
     return dict(wait_until(running, timeout, 0.05, f"job {job_id} to make progress"))
 
 
-def start_worker(platform: PrivatePlatform, name: str = "worker", concurrency: int = 2) -> None:
+def start_worker(platform: PrivatePlatform, name: str = "worker", concurrency: int = 1) -> None:
     """(Re)start a worker and wait until this new process says it is ready."""
     log_path = platform.workdir / f"{name}.log"
     offset = log_path.stat().st_size if log_path.exists() else 0

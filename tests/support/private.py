@@ -1,22 +1,33 @@
 """Private platform instances: their own API port, queue, Redis prefix and storage folder.
 
-They share this test run's database (jobs are keyed by UUID) but nothing else, so a test can
-cut their connections, restart their processes or give them API keys without touching the
-session's `live_platform` or the machine's shared services.
+Each gets its own database too (created and migrated on the shared Postgres, dropped at the
+end): every API process runs a sweeper over its whole database, and a sweeper must not hand
+another instance's jobs to its own queue. So a test can cut their connections, restart their
+processes or give them API keys without touching the session's `live_platform` or the
+machine's shared services.
 """
 
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
 
+from core.lifecycle import segments_of
+from core.migrate import upgrade
+from core.models import Transcription
 from tests.support.platform import Platform, free_port, platform_env, wait_until
+from tests.support.proxy import TcpProxy
 
 
 @dataclass
@@ -24,6 +35,14 @@ class PrivatePlatform(Platform):
     """A platform whose HTTP helpers send `headers` (e.g. an API key) with every request."""
 
     headers: dict[str, str] = field(default_factory=dict)
+    database_url: str = ""
+    """The platform's own database, reached directly (not through any proxy)."""
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(_engine(self.database_url), expire_on_commit=False) as session:
+            yield session
+            session.commit()
 
     def client(self, **kwargs: Any) -> httpx.Client:
         kwargs["headers"] = {**self.headers, **kwargs.get("headers", {})}
@@ -42,28 +61,32 @@ class PrivatePlatform(Platform):
 
     def job_row(self, job_id: str) -> dict[str, Any]:
         """The job as Postgres has it (works while the API is down)."""
-        import uuid
-
-        from core.db import session_scope
-        from core.models import Transcription
-
-        with session_scope() as session:
+        with self.session() as session:
             job = session.get(Transcription, uuid.UUID(job_id))
             assert job is not None
             return job.model_dump()
 
     def segment_indexes(self, job_id: str) -> list[int]:
-        import uuid
-
-        from core.db import session_scope
-        from core.lifecycle import segments_of
-
-        with session_scope() as session:
+        with self.session() as session:
             return [s.index for s in segments_of(session, uuid.UUID(job_id))]
 
     def dump_logs(self, tail: int = 6000) -> None:
         for process in self.processes.values():
             print(f"--- {process.name} log ---\n{process.log()[-tail:]}")
+
+
+@lru_cache
+def _engine(url: str) -> sa.Engine:
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _drop_database(url: str) -> None:
+    _engine(url).dispose()
+    target = make_url(url)
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _delete_queue(broker_url: str, name: str) -> None:
@@ -86,22 +109,37 @@ def private_platform(
     workers: int = 1,
     concurrency: int = 1,
     headers: dict[str, str] | None = None,
+    through: dict[str, TcpProxy] | None = None,
     **env: str,
 ) -> Iterator[PrivatePlatform]:
     """Start an API and `workers` Celery workers with their own queue and prefix; stop them
-    (and delete the queue) afterwards. `env` overrides settings (e.g. BROKER_URL=proxy)."""
+    (and delete the queue and database) afterwards. `env` overrides settings; a DATABASE_URL
+    given there (e.g. through a proxy) must name the database `database_name(env)`."""
     tag = f"ss_private_{secrets.token_hex(4)}"
     folder = workdir / tag
     folder.mkdir(parents=True)
     port = free_port()
+    database_url = (
+        make_url(platform_env()["DATABASE_URL"])
+        .set(database=tag)
+        .render_as_string(hide_password=False)
+    )
+    upgrade(database_url)
     settings = {
+        "DATABASE_URL": database_url,
         "API_PORT": str(port),
         "QUEUE_NAME": tag,
         "REDIS_PREFIX": tag,
         "STORAGE_DIR": str(folder / "storage"),
         **env,
     }
-    platform = PrivatePlatform(platform_env(**settings), folder, port, headers=headers or {})
+    for name, proxy in (through or {}).items():
+        original = settings.get(name) or platform_env()[name]
+        settings[name] = proxy.url_for(original)
+        assert settings[name] != original, f"{name} does not name {proxy.target}"
+    platform = PrivatePlatform(
+        platform_env(**settings), folder, port, headers=headers or {}, database_url=database_url
+    )
     try:
         if api:
             platform.start_api()
@@ -119,3 +157,4 @@ def private_platform(
     finally:
         platform.stop()
         _delete_queue(platform_env()["BROKER_URL"], tag)
+        _drop_database(database_url)
