@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from api.live import cursor
+from tests.support import media
 from tests.support.platform import Platform, wait_until
 from tests.support.private import private_platform
 from tests.support.scratch_db import scratch_database
@@ -41,7 +42,9 @@ SECONDS_PER_SHORT_JOB = 0.4
 
 @pytest.fixture(scope="module")
 def long_clip(speech_file: Callable[..., Path]) -> Path:
-    return speech_file(LONG_TEXT)
+    """About 100 s: several 30-second decoding windows, so segments arrive over time."""
+    part = speech_file(LONG_TEXT)
+    return media.concat([part] * 3, part.with_name("live-long.wav"))
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ class Frame:
     event: str
     data: dict[str, Any]
     received_at: float = 0.0
+    """Wall-clock time (comparable with timestamps the API reports)."""
 
     @property
     def seq(self) -> int:
@@ -56,7 +57,7 @@ class Parser:
                         fields.get("id"),
                         fields.get("event", "message"),
                         json.loads(fields["data"]),
-                        time.monotonic(),
+                        time.time(),
                     )
                 )
         return frames
