@@ -123,7 +123,9 @@ def principal_of(request: Request) -> Principal:
 # --- the session endpoints ---------------------------------------------------------------
 
 router = APIRouter(prefix="/api/session", tags=["session"])
-_401: dict[int | str, dict[str, Any]] = {401: {"model": ErrorBody, "description": "No valid key"}}
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "API keys are configured and none valid was sent"}
+}
 
 
 class SessionInfo(BaseModel):
@@ -149,13 +151,13 @@ def _info(request: Request) -> SessionInfo:
     )
 
 
-@router.get("", response_model=SessionInfo, responses=_401)
+@router.get("", response_model=SessionInfo, responses=UNAUTHORIZED)
 def whoami(request: Request) -> SessionInfo:
     """Who the request's key (or session) belongs to; 401 when a key is needed."""
     return _info(request)
 
 
-@router.post("", response_model=SessionToken, responses=_401)
+@router.post("", response_model=SessionToken, responses=UNAUTHORIZED)
 def open_session(request: Request, response: Response) -> SessionToken:
     """Trade the API key for a short-lived token, also set as an HttpOnly cookie, that
     authenticates GET requests a browser cannot add headers to (SSE, media, downloads)."""

@@ -165,10 +165,10 @@ def create_app(settings: Settings | None = None, *, sweeper: bool = True) -> Fas
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
         )
-    app.include_router(health.router)
-    app.include_router(auth.router)
-    app.include_router(transcriptions.router)
-    app.include_router(live.router)
+    app.include_router(health.router, responses=auth.UNAUTHORIZED)
+    app.include_router(auth.router, responses=auth.UNAUTHORIZED)
+    app.include_router(transcriptions.router, responses=auth.UNAUTHORIZED)
+    app.include_router(live.router, responses=auth.UNAUTHORIZED)
     _web_ui(app, WEB_DIST)
     return app
 

@@ -65,6 +65,7 @@ class _FormReader:
         self._header_field = b""
         self._header_value = b""
         self._headers = Message()
+        self._disposition = b""
         self._current: ReceivedFile | None = None
         self._field_name: str | None = None
         self._field_value = bytearray()
@@ -83,6 +84,7 @@ class _FormReader:
 
     def on_part_begin(self) -> None:
         self._headers = Message()
+        self._disposition = b""
         self._current = None
         self._field_name = None
         self._field_value = bytearray()
@@ -94,6 +96,8 @@ class _FormReader:
         self._header_value += data[start:end]
 
     def on_header_end(self) -> None:
+        if self._header_field.strip().lower() == b"content-disposition":
+            self._disposition = self._header_value  # parsed as bytes: names may be UTF-8
         self._headers[self._header_field.decode("latin-1")] = self._header_value.decode(
             "utf-8", "replace"
         )
@@ -101,7 +105,7 @@ class _FormReader:
         self._header_value = b""
 
     def on_headers_finished(self) -> None:
-        _, options = parse_options_header(self._headers.get("content-disposition", ""))
+        _, options = parse_options_header(self._disposition)
         name = options.get(b"name", b"").decode("utf-8", "replace")
         filename = options.get(b"filename")
         if filename is not None:
@@ -177,7 +181,7 @@ async def receive_form(
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
-    except MultipartParseError as exc:
+    except (MultipartParseError, UnicodeError) as exc:
         reader.form.discard()
         raise InvalidRequest("The multipart body is malformed.", code="malformed_body") from exc
     except BaseException:
