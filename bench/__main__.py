@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -45,8 +46,16 @@ def _output(args: argparse.Namespace, scale: str) -> Path:
     return RESULTS / f"benchmarks-{suffix}.md"
 
 
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
+    # Stopped by SIGTERM or SIGINT (even as a background job), the run still stops its
+    # processes and drops its database on the way out.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     scale = "smoke" if args.smoke else "quick" if args.quick else "full"

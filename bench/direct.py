@@ -41,9 +41,10 @@ def _serve(shape: WorkerShape, warmup: str | None, tasks: Any, results: Any) -> 
     # The bundled model is English-only: the worker pins language "en" for it, so does this.
     options = decode_options(JobOptions(language="en"), settings)
 
-    def transcribe(path: str) -> int:
+    def transcribe(path: str) -> None:
         segments, _info = pipeline.transcribe(path, **options)
-        return sum(1 for _ in segments)
+        for _ in segments:
+            pass
 
     if warmup:
         transcribe(warmup)
@@ -52,9 +53,9 @@ def _serve(shape: WorkerShape, warmup: str | None, tasks: Any, results: Any) -> 
         path = tasks.get()
         if path is None:
             return
-        started = time.perf_counter()
-        count = transcribe(path)
-        results.put(("done", time.perf_counter() - started, count))
+        started, cpu = time.perf_counter(), time.process_time()
+        transcribe(path)
+        results.put(("done", time.perf_counter() - started, time.process_time() - cpu))
 
 
 class DirectPool:
@@ -71,6 +72,7 @@ class DirectPool:
             )
             for _ in range(shape.processes)
         ]
+        self.cpu = 0.0  # CPU seconds of the files of the last `transcribe`
         for process in self.processes:
             process.start()
         for _ in self.processes:
@@ -78,13 +80,15 @@ class DirectPool:
             assert kind == "ready"
 
     def transcribe(self, paths: list[Path]) -> float:
-        """Wall seconds to transcribe every file (consuming every segment)."""
+        """Wall seconds to transcribe every file (consuming every segment); CPU in `self.cpu`."""
         started = time.perf_counter()
         for path in paths:
             self.tasks.put(str(path))
+        self.cpu = 0.0
         for _ in paths:
-            kind, _, _ = self.results.get(timeout=3600)
+            kind, _, cpu = self.results.get(timeout=3600)
             assert kind == "done"
+            self.cpu += cpu
         return time.perf_counter() - started
 
     def close(self) -> None:

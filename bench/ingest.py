@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from bench import procstat
 from bench.context import BenchContext
 from bench.instance import BenchPlatform
-from bench.report import Goal, Section, Table
+from bench.report import Goal, Section, Table, runs
 from bench.stats import median
 
 logger = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def run(context: BenchContext, platform: BenchPlatform) -> Section:
         title="4. Upload ingest",
         method=f"""
 One {size // MB} MiB file (a WAV of silence generated while it is sent, so the probe accepts
-it) posted as multipart with a Content-Length, {context.scale.ingest_runs} runs. MB/s = MiB /
+it) posted as multipart with a Content-Length, {runs(context.scale.ingest_runs)}. MB/s = MiB /
 seconds from the start of the request to the `202` answer (streaming to storage, sha256,
 fsync, probe, commit, enqueue); the body rate stops the clock at the last byte sent.
 Memory growth = the API process's peak RSS during the upload (VmHWM reset before it, and RSS

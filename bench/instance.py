@@ -107,6 +107,17 @@ class BenchPlatform:
         self._worker = None
         self.shape = None
 
+    def cpu_seconds(self) -> float:
+        """CPU time so far of the API (with its probes) and the running worker's processes."""
+        from bench import procstat
+
+        pids = [self.api_pid]
+        if self._worker:
+            popen = self.platform.processes[self._worker].popen
+            if popen is not None:
+                pids.append(popen.pid)
+        return sum(procstat.tree_cpu_seconds(pid) for pid in pids)
+
     def submit(self, paths: list[Path]) -> Submitted:
         files = [("files", (p.name, p.read_bytes(), "audio/wav")) for p in paths]
         started = time.perf_counter()

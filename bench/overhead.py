@@ -8,7 +8,7 @@ from bench import recordings
 from bench.context import BenchContext
 from bench.direct import DirectPool
 from bench.instance import BenchPlatform, WorkerShape
-from bench.report import Goal, Section, Table, pct, secs
+from bench.report import Goal, Section, Table, duration, pct, runs, secs
 from bench.stats import median
 
 logger = logging.getLogger(__name__)
@@ -28,6 +28,8 @@ def run(context: BenchContext, platform: BenchPlatform, shape: WorkerShape) -> S
     direct_times: list[float] = []
     platform_times: list[float] = []
     accepted_times: list[float] = []
+    direct_cpu: list[float] = []
+    platform_cpu: list[float] = []
     try:
         for attempt in range(scale.overhead_runs):
             # Alternate which side goes first, so drift favours neither.
@@ -35,9 +37,12 @@ def run(context: BenchContext, platform: BenchPlatform, shape: WorkerShape) -> S
             for side in order:
                 if side == "direct":
                     direct_times.append(direct.transcribe([audio]))
+                    direct_cpu.append(direct.cpu)
                     logger.info("overhead: direct %.2f s", direct_times[-1])
                 else:
+                    cpu = platform.cpu_seconds()
                     submitted, done = platform.transcribe([audio])
+                    platform_cpu.append(platform.cpu_seconds() - cpu)
                     platform_times.append(done - submitted.started)
                     accepted_times.append(done - submitted.accepted)
                     logger.info("overhead: platform %.2f s", platform_times[-1])
@@ -55,7 +60,7 @@ def run(context: BenchContext, platform: BenchPlatform, shape: WorkerShape) -> S
         key="overhead",
         title="1. Overhead: one recording through the whole platform",
         method=f"""
-One {seconds / 60:g}-minute recording, {scale.overhead_runs} runs per side, the sides
+One recording of {duration(seconds)}, {runs(scale.overhead_runs)} per side, the sides
 interleaved (the first side alternates). **Direct**: `WhisperModel.transcribe(path,
 **decode_options(...))` in a process that loaded the model beforehand, consuming every segment.
 **Platform**: the same file uploaded to a running API, transcribed by one worker process
@@ -79,32 +84,48 @@ use the same model, options and threads, and transcribed one short warm-up file 
             ratio >= GOAL_THROUGHPUT_RATIO,
         ),
     ]
-    table = Table(["side", "median", "runs", "audio s per wall s"])
+    table = Table(["side", "median wall time", "runs", "audio s per wall s", "CPU time"])
     table.add(
-        "direct faster-whisper", secs(direct_s), _runs(direct_times), f"{seconds / direct_s:.2f}"
+        "direct faster-whisper",
+        secs(direct_s),
+        _listed(direct_times),
+        f"{seconds / direct_s:.2f}",
+        f"{median(direct_cpu):.1f} s",
     )
     table.add(
         "platform, upload → completed",
         secs(platform_s),
-        _runs(platform_times),
+        _listed(platform_times),
         f"{seconds / platform_s:.2f}",
+        f"{median(platform_cpu):.1f} s",
     )
     table.add(
         "platform, 202 → completed",
         secs(accepted_s),
-        _runs(accepted_times),
+        _listed(accepted_times),
         f"{seconds / accepted_s:.2f}",
+        "",
     )
     section.tables.append(("", table))
+    cpu_ratio = median(platform_cpu) / median(direct_cpu)
+    section.notes.append(
+        f"CPU time, which other work on the machine disturbs far less than wall time: the "
+        f"platform's processes (API with its probes, worker parent and pool process) used "
+        f"{pct(cpu_ratio)} of the CPU time of the direct call (the direct figure counts only "
+        f"the transcription; PostgreSQL, Redis and RabbitMQ are not counted on either side)."
+    )
     section.data = {
         "audio_seconds": seconds,
         "direct": direct_times,
         "platform": platform_times,
         "platform_after_202": accepted_times,
+        "direct_cpu": direct_cpu,
+        "platform_cpu": platform_cpu,
+        "cpu_ratio": cpu_ratio,
         "ratio": ratio,
     }
     return section
 
 
-def _runs(values: list[float]) -> str:
+def _listed(values: list[float]) -> str:
     return ", ".join(f"{v:.2f}" for v in values)

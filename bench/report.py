@@ -71,3 +71,14 @@ def secs(seconds: float) -> str:
 
 def pct(ratio: float) -> str:
     return f"{ratio * 100:.1f} %"
+
+
+def duration(seconds: float) -> str:
+    """`10 min`, `1 min`, `8 s`."""
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
+
+
+def runs(count: int) -> str:
+    return f"{count} run" + ("" if count == 1 else "s")

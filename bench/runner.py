@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bench import ingest, latency, overhead, search, throughput
 from bench.context import RESULTS, BenchContext
@@ -21,6 +22,9 @@ from bench.machine import facts
 from bench.report import Section, Table
 
 logger = logging.getLogger(__name__)
+
+# Profiles of missed goals and what was changed, written by hand; appended to the report.
+NOTES = Path(__file__).resolve().parent / "findings.md"
 
 
 @dataclass
@@ -64,6 +68,7 @@ def run_all(context: BenchContext, names: list[str]) -> Outcome:
         for name in names:
             logger.info("benchmark %s: starting", name)
             began = time.time()
+            load_before = os.getloadavg()[0]
             try:
                 section = steps[name]()
             except Exception:
@@ -74,6 +79,10 @@ def run_all(context: BenchContext, names: list[str]) -> Outcome:
                 logger.info("benchmark %s: not available", name)
                 continue
             section.data["elapsed_seconds"] = time.time() - began
+            section.notes.append(
+                f"Took {(time.time() - began) / 60:.1f} min; machine load average (1 min) at "
+                f"start and end: {load_before:.1f} and {os.getloadavg()[0]:.1f}."
+            )
             sections.append(section)
             if name == "throughput":
                 chosen = section.data.get("chosen_shape")
@@ -141,4 +150,6 @@ def render(context: BenchContext, sections: list[Section], names: list[str], ela
         ]
     for section in sections:
         lines.append(section.markdown())
+    if NOTES.exists():
+        lines.append(NOTES.read_text())
     return "\n".join(lines)

@@ -16,7 +16,7 @@ from bench import recordings
 from bench.context import BenchContext
 from bench.direct import DirectPool
 from bench.instance import BenchPlatform, WorkerShape
-from bench.report import Goal, Section, Table, pct, secs
+from bench.report import Goal, Section, Table, duration, pct, secs
 from bench.stats import median
 
 logger = logging.getLogger(__name__)
@@ -34,6 +34,8 @@ class Cell:
     shape: WorkerShape
     platform: list[float] = field(default_factory=list)  # wall seconds per run
     direct: list[float] = field(default_factory=list)
+    platform_cpu: list[float] = field(default_factory=list)  # CPU seconds per run
+    direct_cpu: list[float] = field(default_factory=list)
 
 
 def shapes(cores: int, compute_types: list[str], batches: tuple[int, ...]) -> list[WorkerShape]:
@@ -66,10 +68,13 @@ def _measure(
             for side in order:
                 if side == "direct":
                     cell.direct.append(direct.transcribe(files))
+                    cell.direct_cpu.append(direct.cpu)
                 else:
+                    cpu = platform.cpu_seconds()
                     submitted = platform.submit_each(files)
                     done = platform.wait_completed(submitted.ids)
                     cell.platform.append(max(done.values()) - submitted.started)
+                    cell.platform_cpu.append(platform.cpu_seconds() - cpu)
                     platform.context.truncate()
                 logger.info(
                     "throughput %s: %s %.1f s",
@@ -129,7 +134,7 @@ def run(context: BenchContext, platform: BenchPlatform) -> Section:
         key="throughput",
         title="2. Throughput and scaling",
         method=f"""
-{len(files)} recordings of {scale.throughput_seconds:g} s ({audio / 60:g} minutes of audio),
+{len(files)} recordings of {duration(scale.throughput_seconds)} ({duration(audio)} of audio in all),
 all submitted at once: one upload request per file, six at a time (as the web UI uploads a
 dropped folder). Throughput = audio seconds / wall seconds, from the first upload request to
 the last `completed` event. The direct side hands the same files to the same number of processes
@@ -170,6 +175,7 @@ worker processes x CPU threads per process on {cores} cores.
             "platform audio s/s",
             "direct audio s/s",
             "platform / same-shape direct",
+            "CPU time, platform / direct",
             "runs (platform; direct)",
         ]
     )
@@ -179,6 +185,7 @@ worker processes x CPU threads per process on {cores} cores.
             f"{rate(cell.platform):.2f}",
             f"{rate(cell.direct):.2f}" + (" **(best)**" if cell is best_direct else ""),
             pct(rate(cell.platform) / rate(cell.direct)),
+            pct(median(cell.platform_cpu) / median(cell.direct_cpu)),
             f"{len(cell.platform)}; {len(cell.direct)}",
         )
     section.tables.append(("Grid (figures are medians over the runs listed):", grid_table))
@@ -186,7 +193,14 @@ worker processes x CPU threads per process on {cores} cores.
         "audio_seconds": audio,
         "screen": screen,
         "cells": [
-            {"shape": c.shape.label, "platform": c.platform, "direct": c.direct} for c in cells
+            {
+                "shape": c.shape.label,
+                "platform": c.platform,
+                "direct": c.direct,
+                "platform_cpu": c.platform_cpu,
+                "direct_cpu": c.direct_cpu,
+            }
+            for c in cells
         ],
         "chosen": chosen.shape.label,
         "best_direct": best_direct.shape.label,
