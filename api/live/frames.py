@@ -39,6 +39,9 @@ class WireEvent:
         return cls(str(event.id), event.seq, event.type, data)
 
 
-def frame(event: WireEvent, event_id: str) -> str:
-    """One SSE frame: `id`, `event` and `data` lines, then a blank line."""
+def frame(event: WireEvent, event_id: str | None) -> str:
+    """One SSE frame: `id` (when it marks a point to resume from), `event` and `data` lines,
+    then a blank line."""
+    if event_id is None:
+        return f"event: {event.type}\ndata: {event.data}\n\n"
     return f"id: {event_id}\nevent: {event.type}\ndata: {event.data}\n\n"

@@ -42,7 +42,8 @@ class Ledger:
         after = after or {}
         self.last: dict[str, int] = {job: max(0, after.get(job, 0)) for job in self.job_ids}
         self.gone: set[str] = {job for job in gone if job in self.last}
-        self._terminal: set[str] = set()
+        self._ended: set[str] = set(self.gone)
+        """Jobs whose last event sent was terminal, and jobs that are gone."""
 
     def position(self, event: WireEvent) -> Position:
         if event.job_id in self.gone:
@@ -55,9 +56,9 @@ class Ledger:
     def record(self, event: WireEvent) -> None:
         self.last[event.job_id] = event.seq
         if event.terminal:
-            self._terminal.add(event.job_id)
+            self._ended.add(event.job_id)
         else:
-            self._terminal.discard(event.job_id)
+            self._ended.discard(event.job_id)
 
     def merge(self, job_id: str, catch_up: JobCatchUp | None) -> list[WireEvent]:
         """The catch-up events still new to this stream (recorded as sent)."""
@@ -65,23 +66,20 @@ class Ledger:
             return []
         if catch_up is None:
             self.gone.add(job_id)
+            self._ended.add(job_id)
             return [deleted_event(job_id, self.last[job_id] + 1)]
         if catch_up.last_seq <= self.last[job_id]:
             if catch_up.last_seq == self.last[job_id] and catch_up.terminal:
-                self._terminal.add(job_id)
+                self._ended.add(job_id)
             return []
         fresh = [event for event in catch_up.events if event.seq > self.last[job_id]]
         for event in fresh:
             self.record(event)
         return fresh
 
-    def open_jobs(self) -> list[str]:
-        """Jobs that may still change (neither ended nor gone)."""
-        return [job for job in self.job_ids if job not in self.gone and job not in self._terminal]
-
     @property
     def finished(self) -> bool:
-        return not self.open_jobs()
+        return len(self._ended) == len(self.job_ids)
 
 
 def deleted_event(job_id: str, seq: int) -> WireEvent:

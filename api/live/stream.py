@@ -5,6 +5,9 @@ is queued for the stream, and one committed before it is covered by the snapshot
 by its seq. A live event that skips a seq, a notice that Postgres moved on (while Redis is
 down, or as the periodic audit), or an inbox that overflowed makes the stream read the
 missing part from Postgres with the same catch-up.
+
+A catch-up is a group of frames (the new segments, then the state) and only its last frame
+carries an id: ids mark just the points where the client's picture is whole.
 """
 
 from __future__ import annotations
@@ -108,6 +111,10 @@ class LiveStream:
         catch_ups = await self.hub.catch_ups.read(self.owner, after)
         parts = []
         for job_id in after:
-            for event in self.ledger.merge(job_id, catch_ups[job_id]):
-                parts.append(frame(event, self._event_id(self.ledger, event)))
+            events = self.ledger.merge(job_id, catch_ups[job_id])
+            # Only the group's last frame gets an id: a client cut off inside the group
+            # resumes before it and gets the whole group again, never a part of it.
+            parts += [frame(event, None) for event in events[:-1]]
+            if events:
+                parts.append(frame(events[-1], self._event_id(self.ledger, events[-1])))
         return "".join(parts)

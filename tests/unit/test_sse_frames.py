@@ -117,3 +117,8 @@ def test_malformed_since_is_an_invalid_request(since: str) -> None:
     with pytest.raises(InvalidRequest) as caught:
         cursor.parse_since(since, cursor.Resume())
     assert caught.value.code == "invalid_since"
+
+
+def test_frame_without_id_is_not_a_resume_point() -> None:
+    event = WireEvent(str(JOB), 4, "progress", '{"seq":4}')
+    assert frame(event, None).encode() == b'event: progress\ndata: {"seq":4}\n\n'

@@ -274,3 +274,24 @@ def test_cursor_in_frames_follows_every_job() -> None:
         stream.close()
 
     run(scenario())
+
+
+def test_only_the_last_frame_of_a_catch_up_group_carries_the_id() -> None:
+    async def scenario() -> None:
+        reads = FakeReads()
+        segments = WireEvent(A, 6, "progress", '{"seq":6}')
+        reads.set(A, segments, completed(A, 6), terminal=True)
+        reads.set(B, processing(B, 2))
+        hub = make_hub(reads)
+        single = LiveStream(hub, Ledger([A]), owner=None)
+        assert await single.snapshot() == frame(segments, None) + frame(completed(A, 6), "6")
+        single.close()
+        both = LiveStream(hub, Ledger([A, B]), None, multiplexed_id("t"))
+        assert await both.snapshot() == (
+            frame(segments, None)
+            + frame(completed(A, 6), "t:6.0")
+            + frame(processing(B, 2), "t:6.2")
+        )
+        both.close()
+
+    run(scenario())
