@@ -121,9 +121,8 @@ class TcpProxy:
             except (OSError, ValueError):
                 return
             finally:
-                with self._lock:
-                    with contextlib.suppress(ValueError):
-                        self._pairs.remove((client, upstream))
+                with self._lock, contextlib.suppress(ValueError):
+                    self._pairs.remove((client, upstream))
                 _close(client)
                 _close(upstream)
 
