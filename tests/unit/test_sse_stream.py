@@ -15,57 +15,15 @@ from api.live import catchup, cursor
 from api.live.catchup import CatchUpReader, CatchUps
 from api.live.frames import WireEvent, frame
 from api.live.hub import EventHub
-from api.live.ledger import JobCatchUp, Ledger
+from api.live.ledger import Ledger
 from api.live.options import LiveOptions
 from api.live.stream import LiveStream, multiplexed_id
 from api.live.subscription import Stale, Subscription
 from api.metrics import SSE_CLIENTS
-from core.events import CompletedEvent, ProcessingEvent, QueuedEvent, job_channel
+from core.events import QueuedEvent, job_channel
+from tests.support.live_fakes import PREFIX, A, B, FakeReads, completed, make_hub, processing
 
 pytestmark = pytest.mark.unit
-
-A = "00000000-0000-4000-8000-0000000000aa"
-B = "00000000-0000-4000-8000-0000000000bb"
-PREFIX = "unit"
-
-
-def processing(job: str, seq: int) -> WireEvent:
-    return WireEvent.of(
-        ProcessingEvent(id=uuid.UUID(job), seq=seq, status="processing", progress=0.0)
-    )
-
-
-def completed(job: str, seq: int) -> WireEvent:
-    return WireEvent.of(
-        CompletedEvent(id=uuid.UUID(job), seq=seq, status="completed", progress=1.0, text="hi")
-    )
-
-
-class FakeReads:
-    """Stands in for Postgres: the catch-up each job would give, and the reads asked for."""
-
-    def __init__(self) -> None:
-        self.jobs: dict[str, JobCatchUp | None] = {}
-        self.asked: list[dict[str, int]] = []
-
-    def set(self, job: str, *events: WireEvent, terminal: bool = False) -> None:
-        self.jobs[job] = JobCatchUp(events[-1].seq, terminal, events)
-
-    async def read(self, owner: str | None, after: Mapping[str, int]) -> CatchUps:
-        self.asked.append(dict(after))
-        result: CatchUps = {}
-        for job, seq in after.items():
-            known = self.jobs.get(job)
-            if known is not None and known.last_seq <= seq:
-                known = JobCatchUp(known.last_seq, known.terminal, ())
-            result[job] = known
-        return result
-
-
-def make_hub(reads: FakeReads, **options: Any) -> EventHub:
-    hub = EventHub("redis://127.0.0.1:1/0", PREFIX, LiveOptions(**options))
-    hub.catch_ups = reads  # type: ignore[assignment]
-    return hub
 
 
 def run(coro: Any) -> Any:
