@@ -1,5 +1,6 @@
 import { useEffect, useRef } from "react";
 import { ConnectionStatus } from "./components/ConnectionStatus";
+import { KeyGate } from "./components/KeyGate";
 import { WaveIcon } from "./components/Icons";
 import { Link, matchPath, useLocation } from "./router";
 import { JobsProvider } from "./state/JobsProvider";
@@ -76,10 +77,12 @@ export function Shell() {
 
 export function App() {
   return (
-    <JobsProvider>
-      <UploadsProvider>
-        <Shell />
-      </UploadsProvider>
-    </JobsProvider>
+    <KeyGate>
+      <JobsProvider>
+        <UploadsProvider>
+          <Shell />
+        </UploadsProvider>
+      </JobsProvider>
+    </KeyGate>
   );
 }

@@ -1,7 +1,7 @@
 // The one place that talks HTTP to the SoundScripter API.
 //
 // Every request goes through `apiUrl` and `requestHeaders`, so authentication (an
-// `Authorization: Bearer` header) can be added here without touching the views.
+// `Authorization: Bearer` header, see ./auth) is added here without touching the views.
 
 import type {
   ErrorInfo,
@@ -12,6 +12,7 @@ import type {
   UploadResponse,
   Status,
 } from "./types";
+import { authHeaders, currentSessionToken, UNAUTHORIZED_EVENT } from "./auth";
 
 function normalizeBase(raw: string | undefined): string {
   return (raw ?? "").trim().replace(/\/+$/, "");
@@ -36,7 +37,17 @@ export function apiUrl(path: string, params?: Params): string {
 
 /** Headers sent with every API request. */
 export function requestHeaders(): Record<string, string> {
-  return { Accept: "application/json" };
+  return { Accept: "application/json", ...authHeaders() };
+}
+
+/**
+ * URL the browser fetches by itself (EventSource, <audio>, download links), which cannot carry
+ * the Authorization header: the session cookie covers the same origin; an API on another
+ * origin gets the session token as `?token=`.
+ */
+export function browserUrl(path: string, params?: Params): string {
+  const token = API_BASE ? currentSessionToken() : null;
+  return apiUrl(path, token ? { ...params, token } : params);
 }
 
 /** An API failure: `status` 0 means the server could not be reached. */
@@ -111,6 +122,7 @@ async function request<T>(method: string, path: string, params?: Params, signal?
     throw new ApiError(0, "network_error", NETWORK_ERROR_MESSAGE);
   }
   const text = await response.text();
+  if (response.status === 401) window.dispatchEvent(new Event(UNAUTHORIZED_EVENT));
   if (!response.ok) throw errorFromResponse(response.status, text);
   if (!text) return undefined as T;
   try {
@@ -149,11 +161,11 @@ export function deleteTranscription(id: string): Promise<void> {
 }
 
 export function transcriptUrl(id: string, format: TranscriptFormat): string {
-  return apiUrl(`/api/transcriptions/${encodeURIComponent(id)}/transcript`, { format });
+  return browserUrl(`/api/transcriptions/${encodeURIComponent(id)}/transcript`, { format });
 }
 
 export function mediaUrl(id: string): string {
-  return apiUrl(`/api/transcriptions/${encodeURIComponent(id)}/audio`);
+  return browserUrl(`/api/transcriptions/${encodeURIComponent(id)}/audio`);
 }
 
 /** Positions already known per job (`seq`), so a stream starts after them. */
@@ -167,7 +179,7 @@ export function eventsUrl(ids: readonly string[], since?: StreamPositions | null
         return typeof seq === "number" && seq > 0 ? [`${id}:${seq}`] : [];
       })
     : [];
-  return apiUrl("/api/events", { ids: ids.join(","), since: positions.join(",") });
+  return browserUrl("/api/events", { ids: ids.join(","), since: positions.join(",") });
 }
 
 export function openEventSource(ids: readonly string[], since?: StreamPositions | null): EventSource {
@@ -229,7 +241,10 @@ export function uploadFile(
     xhr.upload.onprogress = (event) => {
       onProgress(event.loaded, event.lengthComputable ? event.total : file.size);
     };
-    xhr.onload = () => resolve(interpretUploadResponse(xhr.status, xhr.responseText));
+    xhr.onload = () => {
+      if (xhr.status === 401) window.dispatchEvent(new Event(UNAUTHORIZED_EVENT));
+      resolve(interpretUploadResponse(xhr.status, xhr.responseText));
+    };
     xhr.onerror = () => resolve(interpretUploadResponse(0, ""));
     xhr.ontimeout = () => resolve(interpretUploadResponse(0, ""));
     xhr.onabort = () => resolve({ kind: "aborted" });
