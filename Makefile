@@ -15,7 +15,7 @@ WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts
 TEST_TOOLS := espeak-ng:espeak-ng ffmpeg:ffmpeg chromium:chromium docker-compose:docker-compose
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-unit test-integration test-e2e lint format typecheck web bench \
+.PHONY: help run test test-unit test-integration test-faults test-e2e lint format typecheck web bench \
 	system-packages deps deps-dev migrate clean
 
 help: ## List the commands
@@ -37,6 +37,9 @@ test-unit: deps-dev ## Unit tests only (no services)
 
 test-integration: deps-dev system-packages ## Integration tests (real Postgres, Redis, RabbitMQ, worker)
 	$(VENV)/bin/pytest -m integration $(PYTEST_ARGS)
+
+test-faults: deps-dev system-packages ## Fault injection: crashes, cut connections, restarts (private instances)
+	$(VENV)/bin/pytest -m faults $(PYTEST_ARGS)
 
 test-e2e: deps-dev system-packages web ## End-to-end tests (real processes, model and browser)
 	$(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
