@@ -61,16 +61,16 @@ class AccessControl:
         state = scope.setdefault("state", {})
         state["keys"] = self.keys
         state["signer"] = self.signer
-        if not self.keys.enabled:
-            principal: Principal | None = ANONYMOUS_PRINCIPAL
-        elif scope["method"] == "OPTIONS" or not _protected(scope["path"], scope["method"]):
-            await self.app(scope, receive, send)
-            return
-        else:
-            principal, problem = self._authenticate(scope)
-            if principal is None:
+        principal = ANONYMOUS_PRINCIPAL
+        if self.keys.enabled:
+            if scope["method"] == "OPTIONS" or not _protected(scope["path"], scope["method"]):
+                await self.app(scope, receive, send)
+                return
+            found, problem = self._authenticate(scope)
+            if found is None:
                 await _unauthorized(problem, send)
                 return
+            principal = found
         state["principal"] = principal
         state["owner"] = principal.scope
         await self.app(scope, receive, send)
