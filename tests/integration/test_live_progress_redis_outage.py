@@ -97,6 +97,13 @@ def outage_platform(private_redis: RedisServer, run_dir: Path) -> Iterator[Platf
         yield platform
 
 
+@pytest.fixture(scope="module")
+def talk_clip(speech_file: Callable[..., Path]) -> Path:
+    """Four 30-second decoding windows: Redis can be stopped after the first one's segments."""
+    part = speech_file(TALK)
+    return media.concat([part] * 4, part.with_name("outage-talk.wav"))
+
+
 def relay_live(platform: Platform) -> bool:
     metrics = httpx.get(f"{platform.base_url}/metrics", timeout=5).text
     return "soundscripter_sse_relay_live 1.0" in metrics
@@ -119,16 +126,14 @@ def completed_at(job: dict[str, object]) -> float:
 def test_clients_keep_up_while_redis_is_down_and_live_relay_returns(
     outage_platform: Platform,
     private_redis: RedisServer,
+    talk_clip: Path,
     speech_file: Callable[..., Path],
 ) -> None:
-    # Four 30-second decoding windows: Redis stops after the first window's segments.
-    part = speech_file(TALK)
-    talk = media.concat([part] * 4, part.with_name("outage-talk.wav"))
     short = speech_file("Back on the air.")
     assert relay_live(outage_platform)
 
     async def through_the_outage() -> tuple[str, float, Received, Received, str]:
-        job_id = upload(outage_platform, talk)
+        job_id = upload(outage_platform, talk_clip)
         url = f"/api/transcriptions/{job_id}/events"
         async with async_client(outage_platform) as client:
             early = asyncio.create_task(follow(client, url))
@@ -183,6 +188,41 @@ def test_clients_keep_up_while_redis_is_down_and_live_relay_returns(
         received.frames
     )
     assert time.time() - completed_at(final) < 30
+
+
+def sse_clients(platform: Platform) -> float:
+    metrics = httpx.get(f"{platform.base_url}/metrics", timeout=5).text
+    line = next(x for x in metrics.splitlines() if x.startswith("soundscripter_sse_clients "))
+    return float(line.split()[1])
+
+
+def test_one_redis_subscription_serves_every_client_and_clients_are_released(
+    outage_platform: Platform, private_redis: RedisServer, talk_clip: Path
+) -> None:
+    wait_until(lambda: relay_live(outage_platform), 15, 0.1, "live relay")
+    job_id = upload(outage_platform, talk_clip)
+    url = f"/api/transcriptions/{job_id}/events"
+    redis_client = redis.Redis.from_url(private_redis.url)
+
+    async def scenario() -> tuple[float, list[dict[str, str]], list[Received]]:
+        async with async_client(outage_platform) as client:
+            held = [asyncio.create_task(follow(client, url)) for _ in range(20)]
+            await asyncio.to_thread(
+                wait_until, lambda: sse_clients(outage_platform) >= 20, 20, 0.05, "20 clients"
+            )
+            open_clients = sse_clients(outage_platform)
+            subscribers = [c for c in redis_client.client_list() if c["psub"] != "0"]
+            subscribers += [c for c in redis_client.client_list() if c["sub"] != "0"]
+            with outage_platform.client() as http:
+                assert http.post(f"/api/transcriptions/{job_id}/cancel").status_code == 200
+            return open_clients, subscribers, await asyncio.gather(*held)
+
+    open_clients, subscribers, received = asyncio.run(scenario())
+    assert open_clients == 20
+    assert len(subscribers) == 1, subscribers
+    assert subscribers[0]["psub"] == "1"
+    assert all(r.frames[-1].event == "cancelled" for r in received)
+    wait_until(lambda: sse_clients(outage_platform) == 0, 10, 0.1, "every stream released")
 
 
 def _summary(frames: list[Frame]) -> str:
