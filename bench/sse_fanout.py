@@ -286,7 +286,7 @@ def section(result: Result) -> Section:
         summary.add(name if value else "run", value or name)
     return Section(
         key="sse",
-        title="Live progress: SSE fan-out",
+        title="5. Live progress: SSE fan-out",
         method=(
             f"One API process holds {plan.clients} concurrent SSE clients spread over "
             f"{plan.jobs} jobs; progress events are published to Redis at {plan.rate:g}/s "
