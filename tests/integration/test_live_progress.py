@@ -22,7 +22,13 @@ from tests.support import media
 from tests.support.platform import Platform, wait_until
 from tests.support.private import private_platform
 from tests.support.scratch_db import scratch_database
-from tests.support.sse import Received, check_job_history, follow, resumed_history
+from tests.support.sse import (
+    Received,
+    acknowledged,
+    check_job_history,
+    follow,
+    resumed_history,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -293,17 +299,27 @@ def test_one_multiplexed_stream_follows_twenty_jobs(
     url = "/api/events?ids=" + ",".join(ids)
     tag = cursor.stream_tag(ids)
 
-    async def scenario() -> list[Received]:
+    async def scenario() -> tuple[list[Received], list[Received]]:
         async with async_client(live_platform) as client:
             first = await follow(
                 client, url, stop=lambda frames: sum(f.event == "completed" for f in frames) >= 5
             )
             await asyncio.sleep(0.5)
-            rest = await follow(client, url, last_event_id=first.last_id)
-            return [first, rest]
+            # Resume twice at once: with the stream's own id, and with `since` positions.
+            held = {f.job: f.seq for f in acknowledged(first)}
+            since = ",".join(f"{job}:{seq}" for job, seq in held.items())
+            rest, rest_since = await asyncio.gather(
+                follow(client, url, last_event_id=first.last_id),
+                follow(client, f"{url}&since={since}"),
+            )
+            return [first, rest], [first, rest_since]
 
-    parts = run(scenario())
+    parts, parts_since = run(scenario())
     assert parts[1].ended_by_server
+    assert parts_since[1].ended_by_server
+    for job_id in ids:
+        history = [f for f in resumed_history(parts_since) if f.job == job_id]
+        check_job_history(history, live_platform.get(job_id))
     frames = resumed_history(parts)
     assert {f.job for f in frames} == set(ids)
     last_seqs: dict[str, int] = {}

@@ -132,11 +132,14 @@ def check_job_history(frames: list[Frame], final: dict[str, Any]) -> None:
     assert progress == sorted(progress), f"progress went down: {progress}"
 
 
+def acknowledged(part: Received) -> list[Frame]:
+    """The frames of a dropped stream up to its last id: what a resumed stream builds on."""
+    marked = [i for i, f in enumerate(part.frames) if f.id is not None]
+    return part.frames[: marked[-1] + 1] if marked else []
+
+
 def resumed_history(parts: list[Received]) -> list[Frame]:
     """What a client holds after reading `parts` in turn, each resumed from the last id of the
     one before: frames after a dropped stream's last id are sent again, so they count once."""
-    frames: list[Frame] = []
-    for part in parts[:-1]:
-        marked = [i for i, f in enumerate(part.frames) if f.id is not None]
-        frames += part.frames[: marked[-1] + 1] if marked else []
+    frames = [f for part in parts[:-1] for f in acknowledged(part)]
     return frames + (parts[-1].frames if parts else [])
