@@ -48,9 +48,9 @@ class LiveResponse(EventSourceResponse):
     async def _send_with_timeout(self, send: Send, message: Message) -> None:
         """Events go straight out; keep-alive comments keep the library's send timeout.
 
-        A timeout on every event costs a cancel scope per client per event, which is most of
-        the relay's own work at a thousand clients. It is not needed for them: a client that
-        stops reading also blocks the next ping, and that ping's timeout ends the stream.
+        A timeout on every event costs a cancel scope per client per event, about a third of
+        the relay's CPU per delivery. Events do not need it: a client that stops reading also
+        blocks the next ping, and that ping's timeout ends the stream.
         """
         if message.get("body", b"")[:1] == b":":
             await super()._send_with_timeout(send, message)
@@ -113,7 +113,7 @@ async def job_events(job_id: uuid.UUID, request: Request, last_event_id: LastEve
 
 
 def _parse_ids(raw: str, limit: int) -> list[str]:
-    ids: list[str] = []
+    ids: dict[str, None] = {}
     for part in raw.split(","):
         if not part.strip():
             continue
@@ -124,8 +124,7 @@ def _parse_ids(raw: str, limit: int) -> list[str]:
                 f"'ids' holds an invalid transcription id: {part.strip()[:80]!r}",
                 code="invalid_ids",
             ) from None
-        if job_id not in ids:
-            ids.append(job_id)
+        ids[job_id] = None
     if not ids:
         raise InvalidRequest("Name at least one transcription in 'ids'.", code="invalid_ids")
     if len(ids) > limit:
@@ -133,7 +132,7 @@ def _parse_ids(raw: str, limit: int) -> list[str]:
             f"One stream follows at most {limit} transcriptions; 'ids' names {len(ids)}.",
             code="too_many_ids",
         )
-    return ids
+    return list(ids)
 
 
 @router.get(
