@@ -38,7 +38,9 @@ def catch_up_events(
     if job.last_seq <= after_seq:
         return []
     state = lifecycle.state_event(job)
-    fresh = [segment_out(s) for s in sorted(segments, key=_index) if s.seq > after_seq]
+    fresh = [
+        segment_out(s) for s in sorted(segments, key=_index) if after_seq < s.seq <= job.last_seq
+    ]
     if not fresh:
         return [state]
     progress = ProgressEvent(
@@ -74,7 +76,11 @@ def visible_jobs(owner: str | None) -> SelectOfScalar[Transcription]:
 
 
 def read_catch_ups(session: Session, owner: str | None, after: Mapping[str, int]) -> CatchUps:
-    """Catch-ups of several jobs in two queries: the jobs, then their newer segments."""
+    """Catch-ups of several jobs in two queries: the jobs, then their newer segments.
+
+    Segments are bounded by the `last_seq` read with the job, so a batch committed between the
+    two queries is left to the event that announces it.
+    """
     ids = [uuid.UUID(job_id) for job_id in after]
     jobs = {
         str(job.id): job
@@ -85,7 +91,11 @@ def read_catch_ups(session: Session, owner: str | None, after: Mapping[str, int]
     if changed:
         newer = or_(
             *(
-                and_(col(Segment.transcription_id) == job.id, col(Segment.seq) > after[job_id])
+                and_(
+                    col(Segment.transcription_id) == job.id,
+                    col(Segment.seq) > after[job_id],
+                    col(Segment.seq) <= job.last_seq,
+                )
                 for job_id, job in changed.items()
             )
         )
@@ -100,7 +110,9 @@ def read_catch_ups(session: Session, owner: str | None, after: Mapping[str, int]
 
 
 def _read(owner: str | None, after: Mapping[str, int]) -> CatchUps:
+    """One short read-only transaction; both queries see the same snapshot of the database."""
     with session_scope() as session:
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         return read_catch_ups(session, owner, after)
 
 

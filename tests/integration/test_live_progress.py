@@ -335,6 +335,36 @@ def test_one_multiplexed_stream_follows_twenty_jobs(
         check_job_history(history, live_platform.get(job_id))
 
 
+def test_catch_up_reads_segments_only_up_to_the_seq_of_the_job_row(migrated_db: str) -> None:
+    from api.live.catchup import read_catch_ups
+    from core.db import session_scope
+    from core.models import Segment, Transcription
+
+    job = Transcription(
+        filename="x.wav",
+        storage_key="k",
+        size_bytes=1,
+        sha256="0" * 64,
+        model="tiny.en",
+        status="processing",
+        last_seq=3,
+    )
+    with session_scope() as session:
+        session.add(job)
+        session.flush()
+        for index, seq in ((0, 3), (1, 4)):  # seq 4: committed after the row said 3
+            session.add(
+                Segment(transcription_id=job.id, index=index, seq=seq, start=0, end=1, text="w")
+            )
+    with session_scope() as session:
+        catch_up = read_catch_ups(session, None, {str(job.id): 0})[str(job.id)]
+        other_owner = read_catch_ups(session, "someone", {str(job.id): 0})[str(job.id)]
+    assert catch_up is not None
+    assert [e.type for e in catch_up.events] == ["progress", "processing"]
+    assert '"index":1' not in catch_up.events[0].data
+    assert other_owner is None
+
+
 def test_stream_errors_use_the_error_shape(live_platform: Platform) -> None:
     with live_platform.client() as client:
         missing = client.get(job_url("00000000-0000-4000-8000-000000000000"))

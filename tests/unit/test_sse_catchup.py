@@ -135,3 +135,11 @@ def test_missing_job_is_reported_deleted_once() -> None:
     assert ledger.finished
     assert ledger.merge(KEY, None) == []
     assert ledger.position(_wire(5)) is Position.OLD
+
+
+def test_segments_newer_than_the_job_row_wait_for_their_own_event() -> None:
+    # A batch committed after the job row was read: its event will carry it.
+    job = _job("processing", 3)
+    events = catch_up_events(job, _segments(3, 4), after_seq=2)
+    assert [s.index for s in events[0].segments] == [0]
+    assert {e.seq for e in events} == {3}
