@@ -29,7 +29,7 @@ from tests.support.private import PrivatePlatform, private_platform
 pytestmark = pytest.mark.integration
 
 ADMIN = "fuzz-admin-key-0123456789"
-EXAMPLES = 50
+EXAMPLES = 30
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
