@@ -66,7 +66,7 @@ export function KeyGate({ children }: { children: ReactNode }) {
           <p id={hintId} className="muted small">
             Ask whoever runs this server for a key. It is kept in this tab only.
           </p>
-          <p className="banner banner--error" role="alert">
+          <p className={getApiKey() ? "banner banner--error" : "muted"} role="alert">
             {state.message}
           </p>
           <button className="button" type="submit">
