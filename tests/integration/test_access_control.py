@@ -252,14 +252,16 @@ def test_concurrent_uploads_limit_answers_429(keyed: PrivatePlatform) -> None:
     first = threading.Thread(target=upload)
     first.start()
     try:
-        time.sleep(1.0)
         with keyed.client(headers=bearer(BOB)) as bob:
-            second = bob.post(
-                "/api/transcriptions",
-                files=[("files", ("b.wav", b"RIFF"))],
-            )
-        assert second.status_code == 429
+            # Until the slow upload holds the slot, a second one goes through (and is refused
+            # as media: "RIFF" alone is no audio); once it does, the second one gets 429.
+            def limited() -> httpx.Response | None:
+                answer = bob.post("/api/transcriptions", files=[("files", ("b.wav", b"RIFF"))])
+                return answer if answer.status_code == 429 else None
+
+            second = wait_until(limited, 15, 0.2, "the concurrent-upload limit")
         assert second.headers["retry-after"] == "5"
+        assert second.json()["error"]["code"] == "rate_limited"
     finally:
         release.set()
         first.join(30)
