@@ -233,10 +233,12 @@ def test_queued_jobs_limit_answers_429_with_retry_after(
 
 def test_concurrent_uploads_limit_answers_429(keyed: PrivatePlatform) -> None:
     release = threading.Event()
+    sending = threading.Event()
     answers: list[int] = []
 
     def slow_body() -> Iterator[bytes]:
         yield b'--b\r\nContent-Disposition: form-data; name="files"; filename="a.wav"\r\n\r\n'
+        sending.set()  # the headers and the first part are on the wire
         release.wait(20)
         yield b"RIFF\r\n--b--\r\n"
 
@@ -252,6 +254,9 @@ def test_concurrent_uploads_limit_answers_429(keyed: PrivatePlatform) -> None:
     first = threading.Thread(target=upload)
     first.start()
     try:
+        assert sending.wait(10)
+        time.sleep(0.5)
+        assert not answers, f"the slow upload was answered early: {answers}"
         with keyed.client(headers=bearer(BOB)) as bob:
             # Until the slow upload holds the slot, a second one goes through (and is refused
             # as media: "RIFF" alone is no audio); once it does, the second one gets 429.
