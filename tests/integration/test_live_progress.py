@@ -21,7 +21,6 @@ from api.live import cursor
 from tests.support import media
 from tests.support.platform import Platform, wait_until
 from tests.support.private import private_platform
-from tests.support.scratch_db import scratch_database
 from tests.support.sse import (
     Received,
     acknowledged,
@@ -200,16 +199,12 @@ def test_reconnecting_with_last_event_id_has_no_duplicates_and_no_gaps(
 @pytest.fixture(scope="module")
 def race_platform(run_dir: Path) -> Iterator[Platform]:
     """Its own platform with two worker slots and greedy decoding, to get through 200 jobs."""
-    with (
-        scratch_database("race") as database_url,
-        private_platform(
-            run_dir / "race-platform",
-            concurrency=2,
-            DATABASE_URL=database_url,
-            WORKER_CONCURRENCY="2",
-            WHISPER_BEAM_SIZE="1",
-        ) as platform,
-    ):
+    with private_platform(
+        run_dir / "race-platform",
+        concurrency=2,
+        WORKER_CONCURRENCY="2",
+        WHISPER_BEAM_SIZE="1",
+    ) as platform:
         yield platform
 
 

@@ -22,7 +22,6 @@ import redis
 from tests.support import media
 from tests.support.platform import Platform, free_port, wait_until
 from tests.support.private import private_platform
-from tests.support.scratch_db import scratch_database
 from tests.support.sse import Frame, Received, check_job_history, follow
 
 pytestmark = pytest.mark.integration
@@ -85,15 +84,11 @@ def private_redis() -> Iterator[RedisServer]:
 
 @pytest.fixture(scope="module")
 def outage_platform(private_redis: RedisServer, run_dir: Path) -> Iterator[Platform]:
-    with (
-        scratch_database("outage") as database_url,
-        private_platform(
-            run_dir / "outage-platform",
-            DATABASE_URL=database_url,
-            REDIS_URL=private_redis.url,
-            SSE_FALLBACK_POLL_SECONDS=str(POLL_SECONDS),
-        ) as platform,
-    ):
+    with private_platform(
+        run_dir / "outage-platform",
+        REDIS_URL=private_redis.url,
+        SSE_FALLBACK_POLL_SECONDS=str(POLL_SECONDS),
+    ) as platform:
         yield platform
 
 
