@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import subprocess
 from importlib import metadata
 
@@ -37,12 +38,14 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-def _server_version(args: list[str]) -> str:
+def _tool_version(args: list[str]) -> str:
+    """The first version number a tool prints (nothing else: its output may name paths)."""
     try:
         done = subprocess.run(args, capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
-    return (done.stdout or done.stderr).strip().splitlines()[0] if done.returncode == 0 else "?"
+    found = re.search(r"\d+(\.\d+)+", done.stdout or done.stderr or "")
+    return found.group(0) if found else "unknown"
 
 
 def postgres_version(database_url: str) -> str:
@@ -60,7 +63,7 @@ def facts(database_url: str) -> list[tuple[str, str]]:
     return [
         ("CPU", f"{os.cpu_count()} cores, {cpu_model()}"),
         ("memory", f"{memory_gib():.1f} GiB"),
-        ("OS", f"{platform.system()} {platform.release()}"),
+        ("OS", platform.system()),
         ("Python", platform.python_version()),
         ("faster-whisper", _version("faster-whisper")),
         ("ctranslate2", _version("ctranslate2")),
@@ -73,5 +76,5 @@ def facts(database_url: str) -> list[tuple[str, str]]:
         ("FastAPI / uvicorn", f"{_version('fastapi')} / {_version('uvicorn')}"),
         ("Celery", _version("celery")),
         ("PostgreSQL", postgres_version(database_url)),
-        ("espeak-ng", _server_version(["espeak-ng", "--version"])),
+        ("espeak-ng", _tool_version(["espeak-ng", "--version"])),
     ]

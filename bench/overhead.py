@@ -108,6 +108,11 @@ use the same model, options and threads, and transcribed one short warm-up file 
     )
     section.tables.append(("", table))
     cpu_ratio = median(platform_cpu) / median(direct_cpu)
+    paired = median([d / p for d, p in zip(direct_times, platform_times, strict=True)])
+    section.notes.append(
+        f"Each run of one side was paired with the run of the other side next to it in time; "
+        f"the median over those pairs of direct time / platform time is {pct(paired)}."
+    )
     section.notes.append(
         f"CPU time, which other work on the machine disturbs far less than wall time: the "
         f"platform's processes (API with its probes, worker parent and pool process) used "
@@ -122,6 +127,7 @@ use the same model, options and threads, and transcribed one short warm-up file 
         "direct_cpu": direct_cpu,
         "platform_cpu": platform_cpu,
         "cpu_ratio": cpu_ratio,
+        "paired_ratio": paired,
         "ratio": ratio,
     }
     return section
