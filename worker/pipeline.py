@@ -23,7 +23,6 @@ from core.lifecycle import Claim, NewSegment
 from core.logs import job_context
 from core.settings import Settings
 from core.storage import Storage
-from worker.fault_injection import crash_if_configured
 from worker.transcriber import JobOptions, get_transcriber
 
 logger = logging.getLogger(__name__)
@@ -118,7 +117,6 @@ class Pipeline:
         path = self.storage.path(claim.storage_key)
         if not path.is_file():
             return self._fail(claim, "media_missing", "The uploaded file is no longer stored.")
-        crash_if_configured(path)
         audio = media.decode_audio(path)
         duration = len(audio) / media.SAMPLE_RATE
         if duration > self.settings.max_duration_seconds:
