@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import resource
 import sys
 
 import uvicorn
@@ -36,12 +38,22 @@ def refusal(settings: Settings) -> str | None:
     )
 
 
+def raise_open_files_limit() -> None:
+    """Each SSE client holds a socket: lift the soft descriptor limit to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = 1_048_576 if hard == resource.RLIM_INFINITY else hard
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
 def main() -> int:
     settings = get_settings()
     problem = refusal(settings)
     if problem:
         print(f"soundscripter api: {problem}", file=sys.stderr)
         return 2
+    raise_open_files_limit()
     uvicorn.run(
         "api.main:build",
         factory=True,

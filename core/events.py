@@ -8,6 +8,7 @@ commit; Postgres stays the source of truth, so a lost event is repaired by the n
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -101,20 +102,34 @@ def job_id_from_channel(prefix: str, channel: str) -> str:
 
 
 class EventPublisher:
-    """Publishes events to Redis. A Redis outage is logged, never raised: jobs go on."""
+    """Publishes events to Redis. A Redis outage is logged, never raised: jobs go on.
 
-    def __init__(self, url: str, prefix: str):
+    After a failure, publishing is skipped for `pause_seconds`, so a Redis that hangs instead
+    of refusing costs a job at most one timeout per pause, not one per event. Subscribers
+    catch up from Postgres.
+    """
+
+    def __init__(self, url: str, prefix: str, pause_seconds: float = 5.0):
         self.prefix = prefix
+        self.pause_seconds = pause_seconds
+        self._paused_until = 0.0
         self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
     def publish(self, *events: JobEvent) -> bool:
+        if not events or time.monotonic() < self._paused_until:
+            return False
         try:
             pipe = self._client.pipeline(transaction=False)
             for event in events:
                 pipe.publish(job_channel(self.prefix, event.id), encode_event(event))
             pipe.execute()
         except redis.RedisError as exc:
-            logger.warning("event publish failed (Redis unreachable?): %s", exc)
+            self._paused_until = time.monotonic() + self.pause_seconds
+            logger.warning(
+                "event publish failed (Redis unreachable?), pausing %.0f s: %s",
+                self.pause_seconds,
+                exc,
+            )
             return False
         return True
 
