@@ -91,12 +91,15 @@ def probe_in_process(path: Path) -> ProbeResult:
             for s in container.streams.video
         )
         decoded = 0.0
-        end = 0.0
+        # The end is tracked in the stream's integer time base and converted once: Fraction
+        # arithmetic per packet was most of the probe's time on long files.
+        end_pts: int | None = None
         try:
             for packet in container.demux(audio):
-                if packet.pts is not None and packet.time_base is not None:
-                    stop = float((packet.pts + (packet.duration or 0)) * packet.time_base)
-                    end = max(end, stop)
+                if packet.pts is not None:
+                    stop = packet.pts + (packet.duration or 0)
+                    if end_pts is None or stop > end_pts:
+                        end_pts = stop
                 if decoded < _DECODE_CHECK_SECONDS:
                     for frame in packet.decode():
                         decoded += frame.samples / max(frame.sample_rate or SAMPLE_RATE, 1)
@@ -111,6 +114,11 @@ def probe_in_process(path: Path) -> ProbeResult:
                 "The audio track could not be decoded (damaged or truncated file).",
                 code="undecodable_audio",
             )
+        end = (
+            max(0.0, float(end_pts * audio.time_base))
+            if end_pts is not None and audio.time_base is not None
+            else 0.0
+        )
         start = float(audio.start_time * audio.time_base) if audio.start_time else 0.0
         duration = max(end - start, decoded)
         return ProbeResult(
