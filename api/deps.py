@@ -9,19 +9,14 @@ from typing import Annotated
 from fastapi import Depends
 from sqlmodel import Session
 
-from core.db import get_engine
+from core.db import session_scope
 from core.settings import Settings, get_settings
 from core.storage import Storage
 
 
 def get_session() -> Iterator[Session]:
-    with Session(get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with session_scope() as session:
+        yield session
 
 
 @lru_cache

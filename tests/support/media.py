@@ -37,59 +37,20 @@ def speech(text: str, folder: Path, *, name: str | None = None, fmt: str = "wav"
     return convert(wav, folder / f"{name}.{fmt}")
 
 
+def _ffmpeg(*args: str) -> None:
+    subprocess.run([require("ffmpeg"), "-loglevel", "error", "-y", *args], check=True)
+
+
 def convert(source: Path, target: Path, *extra: str) -> Path:
-    subprocess.run(
-        [require("ffmpeg"), "-loglevel", "error", "-y", "-i", str(source), *extra, str(target)],
-        check=True,
-    )
+    _ffmpeg("-i", str(source), *extra, str(target))
     return target
 
 
 def video(source_audio: Path, target: Path) -> Path:
     """An mp4 with a small moving test picture and the given audio track."""
-    subprocess.run(
-        [
-            require("ffmpeg"),
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=160x120:rate=10",
-            "-i",
-            str(source_audio),
-            "-shortest",
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            str(target),
-        ],
-        check=True,
-    )
-    return target
-
-
-def silence(seconds: float, target: Path) -> Path:
-    subprocess.run(
-        [
-            require("ffmpeg"),
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "anullsrc=r=16000:cl=mono",
-            "-t",
-            str(seconds),
-            str(target),
-        ],
-        check=True,
-    )
+    picture = ("-f", "lavfi", "-i", "testsrc=size=160x120:rate=10")
+    codecs = ("-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac")
+    _ffmpeg(*picture, "-i", str(source_audio), "-shortest", *codecs, str(target))
     return target
 
 
@@ -97,25 +58,8 @@ def concat(parts: list[Path], target: Path) -> Path:
     """Join WAV files (same format) into one."""
     listing = target.with_suffix(".txt")
     listing.write_text("".join(f"file '{p.resolve()}'\n" for p in parts))
-    subprocess.run(
-        [
-            require("ffmpeg"),
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "concat",
-            "-safe",
-            "0",
-            "-i",
-            str(listing),
-            "-ar",
-            "16000",
-            "-ac",
-            "1",
-            str(target),
-        ],
-        check=True,
+    _ffmpeg(
+        "-f", "concat", "-safe", "0", "-i", str(listing), "-ar", "16000", "-ac", "1", str(target)
     )
     listing.unlink()
     return target
