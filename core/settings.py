@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     allowed_models: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     worker_processes: int = Field(default=1, ge=1)
-    worker_concurrency: int = Field(default=1, ge=1)
+    worker_concurrency: int = Field(default=2, ge=1)
 
     max_upload_mb: int = Field(default=1024, ge=1)
     max_files_per_request: int = Field(default=50, ge=1)

@@ -1,4 +1,5 @@
-"""`python -m worker [--node NAME]`: run a Celery worker with the configured pool and queue."""
+"""`python -m worker [--node NAME] [--concurrency N]`: run a Celery worker with the configured
+pool and queue."""
 
 from __future__ import annotations
 
@@ -9,18 +10,24 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from worker.app import celery_app, settings
-
     parser = argparse.ArgumentParser(prog="python -m worker")
     parser.add_argument("--node", default=f"worker-{os.getpid()}", help="Celery node name")
-    parser.add_argument("--concurrency", type=int, default=settings.worker_concurrency)
+    parser.add_argument(
+        "--concurrency", type=int, default=None, help="pool processes (default WORKER_CONCURRENCY)"
+    )
     args = parser.parse_args(argv)
+    if args.concurrency is not None:
+        # Settings derive each model's CPU threads from the number of pool processes.
+        os.environ["WORKER_CONCURRENCY"] = str(args.concurrency)
+
+    from worker.app import celery_app, settings
+
     celery_app.worker_main(
         [
             "worker",
             f"--loglevel={settings.log_level}",
             "--pool=prefork",
-            f"--concurrency={args.concurrency}",
+            f"--concurrency={settings.worker_concurrency}",
             f"--queues={settings.queue_name}",
             # The queue name keeps node names unique between instances sharing one broker.
             f"--hostname={args.node}.{settings.queue_name}@{socket.gethostname()}",
