@@ -260,9 +260,14 @@ def complete(
     if duration:
         job.duration_seconds = duration
     job.progress = 1.0
+    return _finish(session, job, JobStatus.completed)
+
+
+def _finish(session: Session, job: Transcription, status: JobStatus) -> list[ev.JobEvent]:
+    """Move the job into a terminal state: it holds no lease and has an end time."""
     job.completed_at = utcnow()
     job.lease_expires_at = None
-    _transition(job, JobStatus.completed)
+    _transition(job, status)
     session.add(job)
     return [state_event(job)]
 
@@ -270,11 +275,7 @@ def complete(
 def fail(session: Session, job: Transcription, code: str, message: str) -> list[ev.JobEvent]:
     job.error_code = code
     job.error_message = message
-    job.completed_at = utcnow()
-    job.lease_expires_at = None
-    _transition(job, JobStatus.failed)
-    session.add(job)
-    return [state_event(job)]
+    return _finish(session, job, JobStatus.failed)
 
 
 def fail_claimed(session: Session, claim: Claim, code: str, message: str) -> list[ev.JobEvent]:
@@ -288,11 +289,7 @@ def cancel(session: Session, job_id: uuid.UUID) -> tuple[Transcription, list[ev.
     job = get(session, job_id, lock=True)
     if JobStatus(job.status).is_terminal:
         raise Conflict(f"The transcription is already {job.status}.", code="invalid_state")
-    job.completed_at = utcnow()
-    job.lease_expires_at = None
-    _transition(job, JobStatus.cancelled)
-    session.add(job)
-    return job, [state_event(job)]
+    return job, _finish(session, job, JobStatus.cancelled)
 
 
 def requeue(session: Session, job: Transcription, *, reset_attempts: bool) -> list[ev.JobEvent]:
