@@ -104,8 +104,9 @@ def job_id_from_channel(prefix: str, channel: str) -> str:
 class EventPublisher:
     """Publishes events to Redis. A Redis outage is logged, never raised: jobs go on.
 
-    After a failure, publishing is skipped for `pause_seconds`, so a Redis that hangs instead
-    of refusing costs a job at most one timeout per pause, not one per event. Subscribers
+    After a timeout, publishing is skipped for `pause_seconds`, so a Redis that hangs instead
+    of refusing costs a job at most one timeout per pause, not one per event (a refused
+    connection fails at once and is simply retried with the next event). Subscribers
     catch up from Postgres.
     """
 
@@ -123,13 +124,12 @@ class EventPublisher:
             for event in events:
                 pipe.publish(job_channel(self.prefix, event.id), encode_event(event))
             pipe.execute()
-        except redis.RedisError as exc:
+        except redis.TimeoutError as exc:
             self._paused_until = time.monotonic() + self.pause_seconds
-            logger.warning(
-                "event publish failed (Redis unreachable?), pausing %.0f s: %s",
-                self.pause_seconds,
-                exc,
-            )
+            logger.warning("event publish timed out, pausing %.0f s: %s", self.pause_seconds, exc)
+            return False
+        except redis.RedisError as exc:
+            logger.warning("event publish failed (Redis unreachable?): %s", exc)
             return False
         return True
 
