@@ -24,6 +24,7 @@ class TranscriptionPublic(BaseModel):
     task: str
     word_timestamps: bool
     vad: bool
+    precise_timestamps: bool
     content_type: str | None
     media_kind: str
     size_bytes: int
@@ -50,6 +51,7 @@ class TranscriptionPublic(BaseModel):
             task=job.task,
             word_timestamps=job.word_timestamps,
             vad=job.vad,
+            precise_timestamps=job.precise_timestamps,
             content_type=job.content_type,
             media_kind=job.media_kind,
             size_bytes=job.size_bytes,

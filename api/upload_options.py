@@ -25,6 +25,7 @@ class UploadOptions:
     task: str
     word_timestamps: bool
     vad: bool
+    precise_timestamps: bool
     initial_prompt: str | None
 
 
@@ -66,5 +67,6 @@ def parse_options(fields: dict[str, str], settings: Settings) -> UploadOptions:
         task=task,
         word_timestamps=_flag(fields, "word_timestamps"),
         vad=_flag(fields, "vad"),
+        precise_timestamps=_flag(fields, "precise_timestamps"),
         initial_prompt=prompt,
     )

@@ -100,6 +100,7 @@ class Claim:
     task: str
     word_timestamps: bool
     vad: bool
+    precise_timestamps: bool
     initial_prompt: str | None
     model: str
 
@@ -165,6 +166,7 @@ def claim(
             task=job.task,
             word_timestamps=job.word_timestamps,
             vad=job.vad,
+            precise_timestamps=job.precise_timestamps,
             initial_prompt=job.initial_prompt,
             model=job.model,
         ),

@@ -44,6 +44,8 @@ class Transcription(SQLModel, table=True):
     task: str = Field(default="transcribe", max_length=16)
     word_timestamps: bool = False
     vad: bool = False
+    # Sequential decoding with Whisper's segment timestamps instead of chunked decoding.
+    precise_timestamps: bool = False
     initial_prompt: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
 
     created_at: datetime = Field(

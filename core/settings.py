@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     whisper_compute_type: str = "int8"
     whisper_cpu_threads: int = Field(default=0, ge=0)
     whisper_beam_size: int = Field(default=5, ge=1, le=10)
-    whisper_batch_size: int = Field(default=0, ge=0)
+    whisper_batch_size: int = Field(default=2, ge=0)
     allowed_models: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     worker_processes: int = Field(default=1, ge=1)

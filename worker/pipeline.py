@@ -133,6 +133,7 @@ class Pipeline:
             word_timestamps=claim.word_timestamps,
             vad=claim.vad,
             initial_prompt=claim.initial_prompt,
+            precise_timestamps=claim.precise_timestamps,
         )
         raw_segments, info = transcriber.transcribe(audio, options)
         texts: list[str] = []

@@ -1,5 +1,12 @@
 """faster-whisper: model resolution, one model per process, and every decoding option pinned.
 
+Two decoding modes share one loaded model. **Chunked** (the default, `WHISPER_BATCH_SIZE` > 0):
+the batched pipeline cuts the audio into voice-activity chunks of up to 30 s and decodes them
+`WHISPER_BATCH_SIZE` at a time without timestamp tokens; the worker splits each chunk into
+sentences (`worker.sentences`). **Precise** (`WHISPER_BATCH_SIZE=0`, or a job uploaded with
+`precise_timestamps`): sequential decoding with Whisper's timestamp tokens, conditioned on the
+previous text, with temperature fallback. docs/benchmarks.md measures both.
+
 `WhisperModel.transcribe` and `BatchedInferencePipeline.transcribe` have different defaults
 (`without_timestamps`, `vad_filter`), so every option is passed explicitly from one place;
 the benchmark calls faster-whisper directly with the same `decode_options`.
@@ -9,11 +16,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from core.settings import Settings
+from worker.sentences import sentences
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +47,16 @@ class JobOptions:
     word_timestamps: bool = False
     vad: bool = False
     initial_prompt: str | None = None
+    precise_timestamps: bool = False
+
+
+def chunked(options: JobOptions, settings: Settings) -> bool:
+    """Whether the job is decoded in voice-activity chunks (else sequentially, precisely)."""
+    return settings.whisper_batch_size > 0 and not options.precise_timestamps
 
 
 def decode_options(options: JobOptions, settings: Settings) -> dict[str, Any]:
-    batched = settings.whisper_batch_size > 0
+    batched = chunked(options, settings)
     pinned: dict[str, Any] = {
         "language": options.language or None,
         "task": options.task,
@@ -92,9 +106,7 @@ class Transcriber:
             num_workers=1,
             local_files_only=self.model_name in BUNDLED_MODELS,
         )
-        self.pipeline: Any = (
-            BatchedInferencePipeline(self.model) if settings.whisper_batch_size > 0 else self.model
-        )
+        self.batched = BatchedInferencePipeline(self.model)
         logger.info(
             "loaded model %s (device=%s, compute_type=%s, threads=%d, batch=%d)",
             self.model_name,
@@ -110,14 +122,12 @@ class Transcriber:
 
     def transcribe(self, audio: Any, options: JobOptions) -> tuple[Any, Any]:
         if not self.multilingual:
-            options = JobOptions(
-                language="en",
-                task="transcribe",
-                word_timestamps=options.word_timestamps,
-                vad=options.vad,
-                initial_prompt=options.initial_prompt,
-            )
-        return self.pipeline.transcribe(audio, **decode_options(options, self.settings))
+            options = replace(options, language="en", task="transcribe")
+        pinned = decode_options(options, self.settings)
+        if not chunked(options, self.settings):
+            return self.model.transcribe(audio, **pinned)
+        segments, info = self.batched.transcribe(audio, **pinned)
+        return sentences(segments), info
 
 
 _models: dict[str, Transcriber] = {}

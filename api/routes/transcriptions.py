@@ -72,6 +72,11 @@ UPLOAD_BODY = {
                         "task": {"type": "string", "enum": ["transcribe", "translate"]},
                         "word_timestamps": {"type": "boolean"},
                         "vad": {"type": "boolean"},
+                        "precise_timestamps": {
+                            "type": "boolean",
+                            "description": "Decode Whisper's segment timestamps (slower) "
+                            "instead of voice-activity chunks split into sentences.",
+                        },
                         "initial_prompt": {"type": "string", "maxLength": 1000},
                     },
                 }
@@ -147,6 +152,7 @@ def _new_job(
         task=options.task,
         word_timestamps=options.word_timestamps,
         vad=options.vad,
+        precise_timestamps=options.precise_timestamps,
         initial_prompt=options.initial_prompt,
     )
 

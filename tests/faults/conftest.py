@@ -49,7 +49,9 @@ class Faulty:
 @pytest.fixture(scope="module")
 def faulty(migrated_db: str, run_dir: Path, request: pytest.FixtureRequest) -> Iterator[Faulty]:
     """API and a worker (WORKER_CONCURRENCY of the test module, default 2), every service
-    connection through a cuttable proxy."""
+    connection through a cuttable proxy. Workers decode sequentially (WHISPER_BATCH_SIZE=0):
+    a job then reports progress after every segment, which gives each fault a window mid-job
+    (chunked decoding reports once per batch of 30 s windows and ends a 35 s clip in one step)."""
     concurrency = getattr(request.module, "WORKER_CONCURRENCY", 2)
     proxies = Proxies(TcpProxy(5432), TcpProxy(5672), TcpProxy(6379))
     try:
@@ -65,6 +67,7 @@ def faulty(migrated_db: str, run_dir: Path, request: pytest.FixtureRequest) -> I
             MAX_ATTEMPTS="3",
             WHISPER_BEAM_SIZE="1",
             WHISPER_CPU_THREADS="2",
+            WHISPER_BATCH_SIZE="0",
         ) as platform:
             yield Faulty(platform, proxies)
     finally:

@@ -65,6 +65,29 @@ def test_two_recordings_in_one_request_complete_accurately(completed_pair: list[
         assert indexes == list(range(len(indexes)))
 
 
+def test_default_segments_are_sentences_and_precise_timestamps_is_a_job_option(
+    completed_pair: list[dict], live_platform: Platform, speech_file
+) -> None:  # type: ignore[no-untyped-def]
+    chunked = completed_pair[0]
+    assert chunked["precise_timestamps"] is False
+    # Chunked decoding hands back one ~30 s chunk; the worker splits it at sentence ends.
+    assert len(chunked["segments"]) >= 2, chunked["segments"]
+    for segment in chunked["segments"]:
+        assert segment["start"] < segment["end"] <= chunked["duration_seconds"] + 0.5
+        assert segment["text"].rstrip().endswith((".", "!", "?")), segment["text"]
+
+    response = live_platform.upload(
+        speech_file(SENTENCE_A, name="finance-report-precise"), precise_timestamps="true"
+    )
+    assert response.status_code == 202, response.text
+    precise = live_platform.wait_status(response.json()["items"][0]["id"])
+    assert precise["status"] == "completed", precise["error"]
+    assert precise["precise_timestamps"] is True
+    assert media.word_error_rate(SENTENCE_A, precise["text"]) <= 0.15, precise["text"]
+    ends = [s["end"] for s in precise["segments"]]
+    assert ends == sorted(ends)
+
+
 def test_video_with_audio_track_transcribes_like_audio(
     live_platform: Platform,
     speech_file,

@@ -104,10 +104,13 @@ def test_upload_options() -> None:
         "small",
     )
     assert parse_options({"language": "auto"}, settings).language is None
+    assert parse_options({}, settings).precise_timestamps is False
+    assert parse_options({"precise_timestamps": "on"}, settings).precise_timestamps is True
     for fields, code in [
         ({"language": "klingon"}, "invalid_language"),
         ({"task": "summarise"}, "invalid_task"),
         ({"vad": "maybe"}, "invalid_field"),
+        ({"precise_timestamps": "sometimes"}, "invalid_field"),
         ({"model": "/etc"}, "invalid_model"),
         ({"initial_prompt": "x" * 1001}, "invalid_field"),
     ]:

@@ -1,6 +1,17 @@
 import { describe, expect, it, vi } from "vitest";
 import { jsonResponse, transcription } from "../test/fakes";
-import { ApiError, apiUrl, errorFromResponse, eventsUrl, getTranscription, interpretUploadResponse, listTranscriptions, transcriptUrl } from "./client";
+import type { UploadOptions } from "./types";
+import {
+  ApiError,
+  apiUrl,
+  errorFromResponse,
+  eventsUrl,
+  getTranscription,
+  interpretUploadResponse,
+  listTranscriptions,
+  transcriptUrl,
+  uploadFile,
+} from "./client";
 
 describe("URLs", () => {
   it("leaves out empty parameters", () => {
@@ -76,5 +87,62 @@ describe("requests", () => {
     const error = await getTranscription("x").catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).isNetwork).toBe(true);
+  });
+});
+
+class FakeXhr {
+  static sent: FakeXhr[] = [];
+  upload: { onprogress: ((event: ProgressEvent) => void) | null } = { onprogress: null };
+  status = 0;
+  responseText = "";
+  onload: (() => void) | null = null;
+  onerror: (() => void) | null = null;
+  ontimeout: (() => void) | null = null;
+  onabort: (() => void) | null = null;
+  method = "";
+  url = "";
+  body: FormData | null = null;
+
+  open(method: string, url: string) {
+    this.method = method;
+    this.url = url;
+  }
+
+  setRequestHeader() {}
+
+  send(body: FormData) {
+    this.body = body;
+    FakeXhr.sent.push(this);
+  }
+
+  abort() {
+    this.onabort?.();
+  }
+}
+
+describe("uploadFile", () => {
+  function send(options: UploadOptions): FormData {
+    FakeXhr.sent = [];
+    vi.stubGlobal("XMLHttpRequest", FakeXhr);
+    uploadFile(new File(["x"], "talk.mp3", { type: "audio/mpeg" }), options, () => undefined);
+    expect(FakeXhr.sent).toHaveLength(1);
+    expect(FakeXhr.sent[0]).toMatchObject({ method: "POST", url: "/api/transcriptions" });
+    return FakeXhr.sent[0]!.body!;
+  }
+
+  it("sends the options as form fields", () => {
+    const form = send({ language: "fr", task: "translate", wordTimestamps: true, preciseTimestamps: true });
+    expect((form.get("files") as File).name).toBe("talk.mp3");
+    expect(form.get("language")).toBe("fr");
+    expect(form.get("task")).toBe("translate");
+    expect(form.get("word_timestamps")).toBe("true");
+    expect(form.get("precise_timestamps")).toBe("true");
+  });
+
+  it("sends precise_timestamps=false by default and no language for auto-detection", () => {
+    const form = send({ language: "", task: "transcribe", wordTimestamps: false, preciseTimestamps: false });
+    expect(form.has("language")).toBe(false);
+    expect(form.get("word_timestamps")).toBe("false");
+    expect(form.get("precise_timestamps")).toBe("false");
   });
 });

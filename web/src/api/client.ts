@@ -236,6 +236,7 @@ export function uploadFile(
   if (options.language) form.append("language", options.language);
   form.append("task", options.task);
   form.append("word_timestamps", options.wordTimestamps ? "true" : "false");
+  form.append("precise_timestamps", options.preciseTimestamps ? "true" : "false");
 
   const result = new Promise<UploadOutcome>((resolve) => {
     xhr.upload.onprogress = (event) => {

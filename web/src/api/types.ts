@@ -44,6 +44,8 @@ export interface Transcription {
   language: string | null;
   model?: string | null;
   task?: string | null;
+  /** Decoded with Whisper's timestamp tokens (exact segment times); otherwise sentence times are estimated within each chunk. */
+  precise_timestamps: boolean;
   content_type?: string | null;
   media_kind?: "audio" | "video" | string | null;
   size_bytes?: number | null;
@@ -105,4 +107,5 @@ export interface UploadOptions {
   language: string;
   task: "transcribe" | "translate";
   wordTimestamps: boolean;
+  preciseTimestamps: boolean;
 }

@@ -12,7 +12,7 @@ function item(overrides: Partial<UploadItem>): UploadItem {
     loaded: 0,
     total: 2 * 1024 * 1024,
     phase: "waiting",
-    options: { language: "", task: "transcribe", wordTimestamps: false },
+    options: { language: "", task: "transcribe", wordTimestamps: false, preciseTimestamps: false },
     jobId: null,
     error: null,
     addedAt: 1,

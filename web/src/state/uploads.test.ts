@@ -3,7 +3,7 @@ import type { UploadOptions } from "../api/types";
 import { transcription } from "../test/fakes";
 import { parseStored, toStored, uploadFraction, uploadsReducer, type UploadsAction, type UploadsState } from "./uploads";
 
-const options: UploadOptions = { language: "", task: "transcribe", wordTimestamps: false };
+const options: UploadOptions = { language: "", task: "transcribe", wordTimestamps: false, preciseTimestamps: false };
 
 function added(...names: string[]): UploadsAction {
   return {
@@ -104,6 +104,7 @@ describe("uploadsReducer", () => {
     ]);
     expect(state.map((item) => item.jobId)).toEqual(["j2", "j1"]);
     expect(state.every((item) => item.phase === "accepted")).toBe(true);
+    expect(state[0]!.options).toEqual({ language: "", task: "transcribe", wordTimestamps: false, preciseTimestamps: false });
     expect(reduce([{ type: "jobRemoved", jobId: "j1" }], state).map((item) => item.jobId)).toEqual(["j2"]);
   });
 });

@@ -144,7 +144,7 @@ export function uploadsReducer(state: UploadsState, action: UploadsAction): Uplo
           loaded: stored.size,
           total: Math.max(stored.size, 1),
           phase: "accepted",
-          options: { language: "", task: "transcribe", wordTimestamps: false },
+          options: { language: "", task: "transcribe", wordTimestamps: false, preciseTimestamps: false },
           jobId: stored.jobId,
           error: null,
           addedAt: stored.addedAt,

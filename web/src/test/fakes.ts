@@ -87,6 +87,7 @@ export function transcription(overrides: Partial<Transcription> & { id: string }
     duration_seconds: 10,
     language: null,
     model: "tiny.en",
+    precise_timestamps: false,
     content_type: "audio/wav",
     media_kind: "audio",
     created_at: "2025-01-02T03:04:05Z",

@@ -59,6 +59,16 @@ describe("TranscriptView", () => {
     expect(srt.getAttribute("href")).toBe("/api/transcriptions/j1/transcript?format=srt");
     expect(screen.getAllByRole("link", { name: /transcript$/ })).toHaveLength(5);
     expect(FakeEventSource.instances).toHaveLength(0);
+    expect(screen.getByText("Timestamps: estimated within sentences")).toBeTruthy();
+    expect(screen.queryByText("Timestamps: precise")).toBeNull();
+  });
+
+  it("says when the job was decoded with precise timestamps", async () => {
+    const precise = { ...completed, precise_timestamps: true };
+    stubFetch((method, url) => (method === "GET" && url === "/api/transcriptions/j1" ? jsonResponse(200, precise) : undefined));
+    renderWithProviders(<TranscriptView id="j1" />);
+    expect(await screen.findByText("Timestamps: precise")).toBeTruthy();
+    expect(screen.queryByText("Timestamps: estimated within sentences")).toBeNull();
   });
 
   it("says so when the transcription does not exist", async () => {

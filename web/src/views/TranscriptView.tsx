@@ -200,6 +200,7 @@ export function TranscriptView({ id }: { id: string }) {
             <span>{formatDuration(job.durationSeconds)}</span>
             {job.language ? <span>{languageName(job.language)}</span> : null}
             {info?.model ? <span>Model {info.model}</span> : null}
+            {info ? <span>Timestamps: {info.precise_timestamps ? "precise" : "estimated within sentences"}</span> : null}
             {info?.created_at ? (
               <span>
                 <time dateTime={info.created_at}>{formatDate(info.created_at)}</time>

@@ -51,13 +51,19 @@ describe("UploadView", () => {
 
     fireEvent.change(screen.getByLabelText("Language"), { target: { value: "en" } });
     fireEvent.click(screen.getByLabelText("Word timestamps"));
+    const precise = screen.getByLabelText("Precise timestamps") as HTMLInputElement;
+    expect(precise.checked).toBe(false);
+    expect(precise.getAttribute("aria-describedby")).toBeTruthy();
+    expect(document.getElementById(precise.getAttribute("aria-describedby")!)?.textContent).toMatch(/15 % slower/);
+    fireEvent.click(precise);
+    expect(precise.checked).toBe(true);
     fireEvent.change(screen.getByTestId("file-input"), {
       target: { files: [file("one.mp3"), file("two.wav"), file("notes.mp3", 10, "text/plain")] },
     });
 
     await waitFor(() => expect(pending).toHaveLength(3));
     expect(pending.map((item) => item.file.name)).toEqual(["one.mp3", "two.wav", "notes.mp3"]);
-    expect(pending[0]!.options).toEqual({ language: "en", task: "transcribe", wordTimestamps: true });
+    expect(pending[0]!.options).toEqual({ language: "en", task: "transcribe", wordTimestamps: true, preciseTimestamps: true });
 
     act(() => pending[0]!.progress(250, 1000));
     expect(within(row("one.mp3")).getByRole("progressbar").getAttribute("aria-valuenow")).toBe("25");
@@ -100,6 +106,21 @@ describe("UploadView", () => {
 
     const stored = JSON.parse(storage.getItem(UPLOADS_STORAGE_KEY) ?? "[]") as Array<{ jobId: string }>;
     expect(stored.map((entry) => entry.jobId).sort()).toEqual(["j1", "j2"]);
+  });
+
+  it("remembers the options, precise timestamps off unless chosen", async () => {
+    const { upload, pending } = fakeUploads();
+    window.localStorage.setItem("soundscripter.uploadOptions.v1", JSON.stringify({ language: "de", task: "translate", wordTimestamps: true }));
+    const first = renderWithProviders(<UploadView />, { upload });
+    expect((screen.getByLabelText("Precise timestamps") as HTMLInputElement).checked).toBe(false);
+    fireEvent.click(screen.getByLabelText("Precise timestamps"));
+    first.unmount();
+
+    renderWithProviders(<UploadView />, { upload });
+    expect((screen.getByLabelText("Precise timestamps") as HTMLInputElement).checked).toBe(true);
+    fireEvent.change(screen.getByTestId("file-input"), { target: { files: [file("later.mp3")] } });
+    await waitFor(() => expect(pending).toHaveLength(1));
+    expect(pending[0]!.options).toEqual({ language: "de", task: "translate", wordTimestamps: true, preciseTimestamps: true });
   });
 
   it("shows an empty state before anything is added", () => {

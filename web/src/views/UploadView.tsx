@@ -11,7 +11,7 @@ import { useUploads } from "../state/UploadsProvider";
 import { useDocumentTitle } from "./useDocumentTitle";
 
 const OPTIONS_KEY = "soundscripter.uploadOptions.v1";
-const DEFAULT_OPTIONS: UploadOptions = { language: "", task: "transcribe", wordTimestamps: false };
+const DEFAULT_OPTIONS: UploadOptions = { language: "", task: "transcribe", wordTimestamps: false, preciseTimestamps: false };
 
 function loadOptions(): UploadOptions {
   try {
@@ -22,6 +22,7 @@ function loadOptions(): UploadOptions {
       language: typeof value.language === "string" ? value.language : "",
       task: value.task === "translate" ? "translate" : "transcribe",
       wordTimestamps: value.wordTimestamps === true,
+      preciseTimestamps: value.preciseTimestamps === true,
     };
   } catch {
     return DEFAULT_OPTIONS;
