@@ -15,7 +15,7 @@ WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts
 TEST_TOOLS := espeak-ng:espeak-ng ffmpeg:ffmpeg chromium:chromium docker-compose:docker-compose
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-unit test-integration test-faults test-e2e lint format typecheck web bench \
+.PHONY: help run test test-unit test-integration test-faults test-e2e screenshots lint format typecheck web bench \
 	system-packages deps deps-dev migrate clean
 
 help: ## List the commands
@@ -43,6 +43,9 @@ test-faults: deps-dev system-packages ## Fault injection: crashes, cut connectio
 
 test-e2e: deps-dev system-packages web ## End-to-end tests (real processes, model and browser)
 	$(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
+
+screenshots: deps-dev system-packages web ## Run the browser tests and refresh docs/screenshots/
+	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
 
 lint: deps-dev ## ruff lint and format check, mypy
 	$(VENV)/bin/ruff check .

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bench.instance import WorkerShape
 from bench.report import Section, Table
+from bench.throughput import RECOMMEND_WITHIN
 
 
 def shipped_shape(cores: int) -> WorkerShape:
@@ -22,25 +23,28 @@ def shipped_shape(cores: int) -> WorkerShape:
     )
 
 
-def defaults_section(shipped: WorkerShape, chosen: WorkerShape) -> Section:
+def defaults_section(shipped: WorkerShape, recommended: WorkerShape) -> Section:
     section = Section(
         key="defaults",
         title="Shipped defaults",
         method=f"""
-Chosen from the throughput grid: the platform shape with the highest throughput (a batched
-shape only when it beats the best sequential one by more than 5 %, since batched decoding
-drops timestamps inside each VAD chunk and conditioning on the previous text). Defaults in the
-code when this ran: {shipped.label}; the grid's choice: {chosen.label}.
+Recommended from the throughput grid: among the shapes whose platform throughput is at least
+{RECOMMEND_WITHIN * 100:g} % of the best one, sequential decoding first, since it gives exact
+segment timestamps; then the smallest batch, since chunked decoding hands back the text of a
+whole batch of ~30 s VAD chunks at once, so a smaller batch gives finer live progress; then
+the higher throughput.
+Defaults in the code when this ran: {shipped.label}; the grid's recommendation:
+{recommended.label}.
 """,
     )
     table = Table(["setting", "in the code", "recommended"])
-    table.add("WORKER_CONCURRENCY", shipped.processes, chosen.processes)
+    table.add("WORKER_CONCURRENCY", shipped.processes, recommended.processes)
     table.add(
         "WHISPER_CPU_THREADS",
         f"0 (= {shipped.threads})",
-        f"0 (= cores / worker processes = {chosen.threads})",
+        f"0 (= cores / worker processes = {recommended.threads})",
     )
-    table.add("WHISPER_BATCH_SIZE", shipped.batch, chosen.batch)
-    table.add("WHISPER_COMPUTE_TYPE", shipped.compute_type, chosen.compute_type)
+    table.add("WHISPER_BATCH_SIZE", shipped.batch, recommended.batch)
+    table.add("WHISPER_COMPUTE_TYPE", shipped.compute_type, recommended.compute_type)
     section.tables.append(("", table))
     return section

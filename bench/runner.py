@@ -17,7 +17,7 @@ from pathlib import Path
 from bench import ingest, latency, overhead, search, throughput
 from bench.context import RESULTS, BenchContext
 from bench.defaults import defaults_section, shipped_shape
-from bench.instance import BenchPlatform
+from bench.instance import BenchPlatform, WorkerShape
 from bench.machine import facts
 from bench.report import Section, Table
 
@@ -54,12 +54,12 @@ def run_all(context: BenchContext, names: list[str]) -> Outcome:
     sections: list[Section] = []
     failures: list[str] = []
     shipped = shipped_shape(os.cpu_count() or 1)
-    chosen = None
+    recommended: WorkerShape | None = None
     try:
         platform.start_api()
         steps: dict[str, Callable[[], Section | None]] = {
             "overhead": lambda: overhead.run(context, platform, shipped.single_process()),
-            "throughput": lambda: throughput.run(context, platform),
+            "throughput": lambda: throughput.run(context, platform, shipped),
             "latency": lambda: latency.run(context, platform, shipped),
             "ingest": lambda: ingest.run(context, platform),
             "sse": lambda: _sse_fanout(context, platform),
@@ -84,14 +84,15 @@ def run_all(context: BenchContext, names: list[str]) -> Outcome:
                 f"start and end: {load_before:.1f} and {os.getloadavg()[0]:.1f}."
             )
             sections.append(section)
-            if name == "throughput":
-                chosen = section.data.get("chosen_shape")
+            shape = section.data.get("chosen_shape")
+            if name == "throughput" and isinstance(shape, WorkerShape):
+                recommended = shape
             logger.info("benchmark %s: done in %.0f s", name, time.time() - began)
     finally:
         platform.close()
 
-    if chosen is not None:
-        sections.append(defaults_section(shipped, chosen))
+    if recommended is not None:
+        sections.append(defaults_section(shipped, recommended))
     elapsed = time.time() - started
     document = render(context, sections, names, elapsed)
     if failures:

@@ -2,11 +2,13 @@
 
 One journey through the three views: upload three files at once (one is not media), watch the
 two recordings being transcribed live, find one in the library, play it from a segment,
-download its SRT, delete it. Screenshots of the three views go to docs/screenshots/.
+download its SRT, delete it. Screenshots of the three views are taken on every run; they
+replace docs/screenshots/ only with UPDATE_SCREENSHOTS=1, so a test run leaves the tree clean.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shutil
@@ -137,8 +139,11 @@ def job_id_of(row: Any) -> str:
 
 
 def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    image = page.screenshot(full_page=True)
+    assert image.startswith(b"\x89PNG"), name
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / name).write_bytes(image)
 
 
 def parse_srt(body: str) -> list[tuple[str, str, str]]:
