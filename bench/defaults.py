@@ -28,11 +28,11 @@ def defaults_section(shipped: WorkerShape, recommended: WorkerShape) -> Section:
         key="defaults",
         title="Shipped defaults",
         method=f"""
-Recommended from the throughput grid: among the shapes whose platform throughput is at least
-{RECOMMEND_WITHIN * 100:g} % of the best one, sequential decoding first, since it gives exact
-segment timestamps; then the smallest batch, since chunked decoding hands back the text of a
-whole batch of ~30 s VAD chunks at once, so a smaller batch gives finer live progress; then
-the higher throughput.
+Recommended from the throughput grid: a shape's speed is the mean of its platform and direct
+figures; among the shapes at least {RECOMMEND_WITHIN * 100:g} % as fast as the fastest one,
+sequential decoding first, since it gives exact segment timestamps; then the smallest batch,
+since chunked decoding hands back the text of a whole batch of ~30 s VAD chunks at once, so a
+smaller batch gives finer live progress; then the higher speed.
 Defaults in the code when this ran: {shipped.label}; the grid's recommendation:
 {recommended.label}.
 """,
