@@ -1,6 +1,6 @@
 """`python -m bench`: run the benchmarks and write docs/benchmarks.md.
 
-    python -m bench                 # everything, full size (about 45 minutes on 2 cores)
+    python -m bench                 # everything, full size (about an hour on 2 cores)
     python -m bench --quick         # smaller sizes and single runs, for a first look
     python -m bench --smoke         # tiny sizes: checks that the harness works (under a minute)
     python -m bench --only search   # some benchmarks (overhead throughput latency ingest
