@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BaseModel
 from sqlalchemy import func, literal_column, text, tuple_
 from sqlmodel import Session, col, select
 
@@ -269,6 +270,13 @@ def _like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
+def _json(body: BaseModel) -> Response:
+    """The body serialised once, by pydantic. Returned as a model, FastAPI would validate it
+    again against the response model and dump it to dicts for `json.dumps`: 1.2 ms instead of
+    0.2 ms for a page of 50 one-minute transcripts (100 KB of JSON)."""
+    return Response(body.model_dump_json(), media_type="application/json")
+
+
 @router.get("", response_model=TranscriptionPage, responses={422: {"model": ErrorBody}})
 def list_transcriptions(
     request: Request,
@@ -303,9 +311,11 @@ def list_transcriptions(
     query = query.order_by(col(Transcription.created_at).desc(), col(Transcription.id).desc())
     rows = list(session.exec(query.limit(limit + 1)).all())
     page, more = rows[:limit], len(rows) > limit
-    return TranscriptionPage(
-        items=[TranscriptionPublic.of(j) for j in page],
-        next_cursor=_encode_cursor(page[-1]) if more else None,
+    return _json(
+        TranscriptionPage(
+            items=[TranscriptionPublic.of(j) for j in page],
+            next_cursor=_encode_cursor(page[-1]) if more else None,
+        )
     )
 
 
@@ -313,7 +323,7 @@ def list_transcriptions(
 def get_transcription(job_id: uuid.UUID, request: Request, session: SessionDep) -> Any:
     """One transcription with its segments."""
     job = _load(session, request, job_id)
-    return TranscriptionDetail.with_segments(job, lifecycle.segments_of(session, job.id))
+    return _json(TranscriptionDetail.with_segments(job, lifecycle.segments_of(session, job.id)))
 
 
 def _disposition(kind: str, filename: str) -> str:
