@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bench.instance import WorkerShape
 from bench.report import Section, Table
-from bench.throughput import RECOMMEND_WITHIN
+from bench.throughput import RECOMMENDATION_RULE
 
 
 def shipped_shape(cores: int) -> WorkerShape:
@@ -28,11 +28,7 @@ def defaults_section(shipped: WorkerShape, recommended: WorkerShape) -> Section:
         key="defaults",
         title="Shipped defaults",
         method=f"""
-Recommended from the throughput grid: a shape's speed is the mean of its platform and direct
-figures; among the shapes at least {RECOMMEND_WITHIN * 100:g} % as fast as the fastest one,
-sequential decoding first, since it gives exact segment timestamps; then the smallest batch,
-since chunked decoding hands back the text of a whole batch of ~30 s VAD chunks at once, so a
-smaller batch gives finer live progress; then the higher speed.
+Recommended from the throughput grid: {RECOMMENDATION_RULE}
 Defaults in the code when this ran: {shipped.label}; the grid's recommendation:
 {recommended.label}.
 """,

@@ -30,12 +30,15 @@ COMPUTE_TYPES = ("int8", "float32")
 # Compute types whose screen time is within this factor of the fastest one enter the grid.
 SCREEN_WITHIN = 1.10
 GRID_BATCHES = (0, 2, 8)
-# A shape's speed for the recommendation is the mean of its platform and direct figures (both
-# sides transcribe the same files with the same settings). Shapes within this share of the
-# fastest count as equally fast: runs of one shape on this kind of machine differ by about as
-# much. Among them the recommendation takes sequential decoding (exact segment timestamps),
-# then the smallest batch (text handed back more often, so finer live progress), then speed.
+# Shapes within this share of the fastest count as equally fast: runs of one shape on this kind
+# of machine differ by about as much. Both sides count towards a shape's speed, since they
+# transcribe the same files with the same settings.
 RECOMMEND_WITHIN = 0.95
+RECOMMENDATION_RULE = f"""a shape's speed is the mean of its platform and direct figures; among
+the shapes at least {RECOMMEND_WITHIN * 100:g} % as fast as the fastest one, sequential decoding
+first, since it gives exact segment timestamps; then the smallest batch, since chunked decoding
+hands back the text of a whole batch of ~30 s VAD chunks at once, so a smaller batch gives finer
+live progress; then the higher speed."""
 
 
 @dataclass
@@ -116,7 +119,6 @@ def run(context: BenchContext, platform: BenchPlatform, shipped: WorkerShape) ->
     if scale.throughput_grid:
         screen = _screen(context, files[0], warmup, cores)
         fastest = min(screen.values())
-        # Compute types within 25 % of the fastest enter the grid.
         compute_types = [c for c, t in screen.items() if t <= fastest * SCREEN_WITHIN]
         grid = shapes(cores, compute_types, GRID_BATCHES)
     else:
@@ -175,10 +177,7 @@ grid for this purpose, the two shapes taking turns and each shape alternating wh
 first (a grid run that made a cell the best one is not reused: a cell picked for one fast run
 would keep that luck in its median).
 
-Recommended shape: a cell's speed is the mean of its platform and direct figures; among the
-cells at least {RECOMMEND_WITHIN * 100:g} % as fast as the fastest, sequential decoding first
-(it gives exact segment timestamps), then the smallest batch (chunked decoding hands back text
-once per batch, so a smaller batch gives finer live progress), then the higher speed.
+Recommended shape: {RECOMMENDATION_RULE}
 """,
     )
     section.notes.append(
