@@ -37,7 +37,7 @@ class Scale:
 
 
 SCALES = {
-    "full": Scale("full", 600, 5, 30, 60, 3, True, 100, 1024, 3, 100_000, 300),
+    "full": Scale("full", 600, 7, 30, 60, 7, True, 100, 1024, 3, 100_000, 300),
     "quick": Scale("quick", 600, 1, 10, 60, 1, True, 30, 256, 1, 20_000, 100),
     "smoke": Scale("smoke", 8, 1, 2, 4, 1, False, 3, 8, 1, 500, 10),
 }
