@@ -2,7 +2,7 @@
 
 Only plain local files are read and only container formats that hold their media inline are
 opened (no playlists, concat lists or network protocols), so an upload can never make the
-server read another file or reach the network. Probing runs in a child process with a time
+server read another file or reach the network. Probing runs in a probe process with a time
 limit: a file that hangs or crashes the demuxer cannot take the API down with it.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import sys
 import threading
 from dataclasses import asdict, dataclass
@@ -130,59 +131,119 @@ def probe_in_process(path: Path) -> ProbeResult:
         )
 
 
-_probe_context: Any = None
-_probe_context_lock = threading.Lock()
+# A probe process answers this many files, then is replaced (bounds whatever a demuxer leaks).
+PROBE_PROCESS_USES = 100
+# Probe processes kept waiting between uploads; more start when more files are probed at once.
+PROBE_PROCESSES_IDLE = 4
 
 
-def _probe_processes() -> Any:
-    """Probe processes are forked from a server process that has PyAV loaded already.
+def _serve_probes(requests: Any) -> None:
+    """A probe process: probe each path it is sent, answer, wait for the next."""
+    while True:
+        try:
+            path = requests.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            answer: dict[str, Any] = {"result": asdict(probe_in_process(Path(path)))}
+        except MediaError as exc:
+            answer = {"error": exc.to_dict()}
+        requests.send(answer)
 
-    Each probe still runs in a process of its own (a crash or a hang costs only that process),
-    but no longer pays for a new interpreter and for importing PyAV, which were most of the
-    probe's cost for short files (docs/benchmarks.md).
+
+class ProbeProcess:
+    def __init__(self, context: Any):
+        self.connection, theirs = context.Pipe()
+        self.process = context.Process(target=_serve_probes, args=(theirs,), daemon=True)
+        try:
+            self.process.start()
+        finally:
+            theirs.close()
+        self.uses = 0
+
+    def ask(self, path: Path, timeout: float) -> dict[str, Any] | None:
+        """The process's answer; None if it died without one. Raises on timeout."""
+        self.uses += 1
+        try:
+            self.connection.send(str(path))
+        except OSError:  # it died while waiting
+            return None
+        if not self.connection.poll(timeout):
+            raise MediaError("Reading the file took too long.", code="probe_timeout")
+        try:
+            answer = self.connection.recv()
+        except (EOFError, OSError):
+            return None
+        return answer if isinstance(answer, dict) else None
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self.connection.close()
+
+
+class ProbePool:
+    """Probe processes forked from a server process that has PyAV loaded already.
+
+    A probe runs in a process of its own, never in the API: a file that crashes the demuxer
+    kills only that process, one that hangs it has the process killed at the time limit; either
+    way the process is replaced. A process that answered goes back to the pool for the next
+    file: starting one per file cost more CPU than the probe itself (docs/benchmarks.md).
     """
-    global _probe_context
-    with _probe_context_lock:
-        if _probe_context is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["av", "core.media"])
-            _probe_context = context
-        return _probe_context
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[ProbeProcess] = []
+        self._pid = os.getpid()
+        self._context: Any = None
+
+    def _take(self) -> ProbeProcess:
+        with self._lock:
+            if self._pid != os.getpid():  # forked: the parent's processes are not ours
+                self._idle, self._pid = [], os.getpid()
+            while self._idle:
+                process = self._idle.pop()
+                if process.process.is_alive():
+                    return process
+                process.stop()
+            if self._context is None:
+                self._context = multiprocessing.get_context("forkserver")
+                self._context.set_forkserver_preload(["av", "core.media"])
+            context = self._context
+        return ProbeProcess(context)
+
+    def _give_back(self, process: ProbeProcess) -> None:
+        with self._lock:
+            if process.uses < PROBE_PROCESS_USES and len(self._idle) < PROBE_PROCESSES_IDLE:
+                self._idle.append(process)
+                return
+        process.stop()
+
+    def idle_pids(self) -> list[int | None]:
+        with self._lock:
+            return [p.process.pid for p in self._idle]
+
+    def probe(self, path: Path, timeout: float) -> dict[str, Any] | None:
+        """The probe process's answer, None if it died without one; raises on timeout."""
+        process = self._take()
+        answer = None
+        try:
+            answer = process.ask(path, timeout)
+        finally:
+            if answer is None:
+                process.stop()
+            else:
+                self._give_back(process)
+        return answer
 
 
-def _probe_child(path: str, answer: Any) -> None:
-    try:
-        answer.send({"result": asdict(probe_in_process(Path(path)))})
-    except MediaError as exc:
-        answer.send({"error": exc.to_dict()})
-    finally:
-        answer.close()
+_pool = ProbePool()
 
 
 def probe(path: Path, timeout: float) -> ProbeResult:
-    """Probe in a child process with a time limit."""
-    context = _probe_processes()
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_probe_child, args=(str(path), sender), daemon=True)
-    try:
-        try:
-            child.start()
-        finally:
-            sender.close()
-        if not receiver.poll(timeout):
-            raise MediaError("Reading the file took too long.", code="probe_timeout")
-        try:
-            answer = receiver.recv()
-        except (EOFError, OSError):  # the child died without answering
-            answer = {}
-    finally:
-        if child.pid is not None:
-            if child.is_alive():
-                child.kill()
-            child.join(5)
-        receiver.close()
-    if not isinstance(answer, dict):
-        answer = {}
+    """Probe in a probe process with a time limit."""
+    answer = _pool.probe(path, timeout) or {}
     if "error" in answer:
         raise MediaError(answer["error"]["message"], code=answer["error"]["code"])
     if "result" not in answer:

@@ -1,8 +1,10 @@
 """The transcription pipeline as plain Python: claim → decode → transcribe → persist → finish.
 
-Each state change is its own short transaction; no session is held across inference. Events
-are published after each commit. Cancellation (or deletion, or a takeover after this worker
-was presumed lost) is noticed at the next write, which then stops the job here.
+Each state change is its own short transaction; no session is held across inference. Segments
+are written burst by burst as they are decoded (`worker.bursts`); the last burst goes into the
+transaction that stores the result. Events are published after each commit. Cancellation (or
+deletion, or a takeover after this worker was presumed lost) is noticed at the next write, which
+then stops the job here.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from core.lifecycle import Claim, NewSegment
 from core.logs import job_context
 from core.settings import Settings
 from core.storage import Storage
+from worker.bursts import Decoding
 from worker.transcriber import JobOptions, get_transcriber
 
 logger = logging.getLogger(__name__)
@@ -137,19 +140,15 @@ class Pipeline:
         )
         raw_segments, info = transcriber.transcribe(audio, options)
         texts: list[str] = []
-        if not self._persist(claim, raw_segments, texts, keeper):
+        remaining = self._persist(claim, raw_segments, texts, keeper)
+        if remaining is None or not self._complete(
+            claim,
+            remaining,
+            text="".join(texts).strip(),
+            language=info.language,
+            duration=claim.duration_seconds or duration,
+        ):
             logger.info("job stopped: cancelled, deleted or taken over")
-            return Outcome("stopped")
-        with session_scope() as session:
-            events = lifecycle.complete(
-                session,
-                claim,
-                text="".join(texts).strip(),
-                language=info.language,
-                duration=claim.duration_seconds or duration,
-            )
-        self.publisher.publish(*events)
-        if not events:
             return Outcome("stopped")
         elapsed = time.perf_counter() - started
         logger.info(
@@ -162,20 +161,56 @@ class Pipeline:
 
     def _persist(
         self, claim: Claim, raw_segments: Iterable[Any], texts: list[str], keeper: LeaseKeeper
-    ) -> bool:
-        """Write segments as they arrive (batched by time); False if the job stopped being ours."""
+    ) -> list[NewSegment] | None:
+        """Write segments burst by burst as they are decoded, at most one write per
+        `FLUSH_INTERVAL_SECONDS`. Returns the segments still to be written, which `_complete`
+        writes with the result; None if the job stopped being ours."""
         pending: list[NewSegment] = []
         last_flush = time.monotonic()
-        for index, raw in enumerate(raw_segments):
-            segment = _segment(raw, index)
-            texts.append(segment.text)
-            pending.append(segment)
-            if time.monotonic() - last_flush >= FLUSH_INTERVAL_SECONDS:
-                if not self._flush(claim, pending) or keeper.lost.is_set():
+        decoding = Decoding(raw_segments)
+        try:
+            for burst, finished in decoding.bursts():
+                for raw in burst:
+                    segment = _segment(raw, len(texts))
+                    texts.append(segment.text)
+                    pending.append(segment)
+                if finished or not pending:
+                    continue
+                if time.monotonic() - last_flush >= FLUSH_INTERVAL_SECONDS:
+                    if not self._flush(claim, pending) or keeper.lost.is_set():
+                        return None
+                    pending = []
+                    last_flush = time.monotonic()
+        finally:
+            decoding.close()
+        return pending
+
+    def _complete(
+        self,
+        claim: Claim,
+        remaining: list[NewSegment],
+        *,
+        text: str,
+        language: str | None,
+        duration: float | None,
+    ) -> bool:
+        """The last burst of segments and the result in one transaction."""
+        events: list[Any] = []
+        with session_scope() as session:
+            if remaining:
+                progress = lifecycle.record_segments(
+                    session, claim, remaining, self.settings.job_lease_seconds
+                )
+                if progress is None:
                     return False
-                pending = []
-                last_flush = time.monotonic()
-        return not pending or self._flush(claim, pending)
+                events.append(progress)
+            finished = lifecycle.complete(
+                session, claim, text=text, language=language, duration=duration
+            )
+            if not finished:
+                return False
+        self.publisher.publish(*events, *finished)
+        return True
 
     def _flush(self, claim: Claim, segments: list[NewSegment]) -> bool:
         with session_scope() as session:
