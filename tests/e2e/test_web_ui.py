@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.support.media import concat
 from tests.support.platform import Platform
 
 pytestmark = pytest.mark.e2e
@@ -162,14 +162,14 @@ def parse_srt(body: str) -> list[tuple[str, str, str]]:
 
 
 class Files:
-    """The three files of the journey, named uniquely for this run."""
+    """The three files of the journey, named uniquely for this run. Each recording is its text
+    spoken three times (over a minute): more than one batch of 30 s chunks, so its text arrives
+    in more than one step and the progress bar has something to show between 0 and 100."""
 
     def __init__(self, speech_file: Any, folder: Path) -> None:
         self.tag = secrets.token_hex(3)
-        self.forecast = Path(
-            shutil.copy(speech_file(FORECAST), folder / f"forecast-{self.tag}.wav")
-        )
-        self.standup = Path(shutil.copy(speech_file(STANDUP), folder / f"standup-{self.tag}.wav"))
+        self.forecast = concat([speech_file(FORECAST)] * 3, folder / f"forecast-{self.tag}.wav")
+        self.standup = concat([speech_file(STANDUP)] * 3, folder / f"standup-{self.tag}.wav")
         self.bogus = folder / f"notes-{self.tag}.mp3"
         self.bogus.write_text("These are meeting notes in plain text, not a recording.\n")
 
