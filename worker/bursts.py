@@ -44,10 +44,12 @@ class Decoding:
         except BaseException as exc:  # handed to the job's thread, which raises it
             self._queue.put(_Failure(exc))
         finally:
-            close = getattr(segments, "close", None)
-            if close is not None:
-                close()
-            self._queue.put(_END)
+            try:
+                close = getattr(segments, "close", None)
+                if close is not None:
+                    close()
+            finally:
+                self._queue.put(_END)  # even if closing fails, so the job's thread never hangs
 
     def bursts(self) -> Iterator[tuple[list[Any], bool]]:
         """Each burst of segments that has arrived, and whether decoding ended with it."""
