@@ -9,7 +9,7 @@ import sys
 
 import uvicorn
 
-from api.keys import KeyConfigError, KeyTable
+from api.access.keys import KeyConfigError, KeyTable
 from core.settings import Settings, get_settings
 
 

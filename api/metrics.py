@@ -7,13 +7,14 @@ from collections.abc import Iterator
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import REGISTRY, Collector
+from prometheus_client.registry import REGISTRY, Collector, CollectorRegistry
 from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import lifecycle
-from core.db import session_scope
+from core.db import Database
+from core.states import JobStatus
 
 REQUESTS = Counter(
     "soundscripter_http_requests_total", "HTTP requests", ["method", "route", "status"]
@@ -26,30 +27,23 @@ SSE_CLIENTS = Gauge("soundscripter_sse_clients", "Connected Server-Sent Events c
 
 
 class JobsCollector(Collector):
-    """Jobs per status, read from Postgres at scrape time."""
+    """Jobs per status, read from the app's database at scrape time."""
+
+    def __init__(self, db: Database):
+        self.db = db
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily(
             "soundscripter_jobs", "Transcription jobs by status", labels=["status"]
         )
         try:
-            with session_scope() as session:
+            with self.db.session() as session:
                 counts = lifecycle.count_by_status(session)
         except Exception:
             counts = {}
-        for status in ("queued", "processing", "completed", "failed", "cancelled"):
-            family.add_metric([status], counts.get(status, 0))
+        for status in JobStatus:
+            family.add_metric([status.value], counts.get(status.value, 0))
         yield family
-
-
-_collector_registered = False
-
-
-def register_collectors() -> None:
-    global _collector_registered
-    if not _collector_registered:
-        REGISTRY.register(JobsCollector())
-        _collector_registered = True
 
 
 def _route_of(scope: Scope) -> str:
@@ -84,5 +78,9 @@ class MetricsMiddleware:
         await self.app(scope, receive, send_wrapper)
 
 
-def metrics_response() -> Response:
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+def metrics_response(db: Database) -> Response:
+    """The process's metrics, then the job counts of this app's database."""
+    jobs = CollectorRegistry(auto_describe=True)
+    jobs.register(JobsCollector(db))
+    body = generate_latest(REGISTRY) + generate_latest(jobs)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -4,51 +4,33 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from functools import lru_cache
 
 from fastapi.concurrency import run_in_threadpool
 
-from core import lifecycle, queue
-from core.db import session_scope
-from core.events import CancelledEvent, EventPublisher, JobEvent
+from api.resources import Resources
+from core.events import JobEvent, state_event
 from core.models import Transcription
-from core.settings import get_settings
+from core.queue import enqueue_and_mark
 
 _background: set[asyncio.Task[bool]] = set()
+"""Publishing tasks still running (referenced here so they are not collected mid-flight)."""
 
 
-@lru_cache
-def event_publisher() -> EventPublisher:
-    settings = get_settings()
-    return EventPublisher(settings.redis_url, settings.redis_prefix)
-
-
-async def publish(events: Iterable[JobEvent]) -> None:
+async def publish(resources: Resources, events: Iterable[JobEvent]) -> None:
     """Publish in the background: a slow or absent Redis never delays a response."""
     batch = list(events)
     if not batch:
         return
-    task = asyncio.create_task(run_in_threadpool(event_publisher().publish, *batch))
+    task = asyncio.create_task(run_in_threadpool(resources.publisher.publish, *batch))
     _background.add(task)
     task.add_done_callback(_background.discard)
 
 
-def _enqueue_and_mark(job: Transcription) -> None:
-    if queue.enqueue(job.id):
-        with session_scope() as session:
-            lifecycle.mark_enqueued(session, job.id)
-
-
-async def enqueue_jobs(jobs: list[Transcription], *, announce: bool = True) -> None:
-    """Publish each committed job to the broker. A job the broker did not confirm stays
-    queued without `enqueued_at`; the sweeper publishes it later."""
+async def enqueue_jobs(
+    resources: Resources, jobs: list[Transcription], *, announce: bool = True
+) -> None:
+    """Publish each committed job to the broker (the sweeper retries what is not confirmed)."""
     if announce:
-        await publish(lifecycle.state_event(job) for job in jobs)
+        await publish(resources, (state_event(job) for job in jobs))
     for job in jobs:
-        await run_in_threadpool(_enqueue_and_mark, job)
-
-
-def deleted_event(job: Transcription) -> CancelledEvent:
-    return CancelledEvent(
-        id=job.id, seq=job.last_seq + 1, status="cancelled", progress=job.progress, deleted=True
-    )
+        await run_in_threadpool(enqueue_and_mark, resources.db, resources.jobs, job.id)

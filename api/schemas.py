@@ -1,30 +1,35 @@
-"""Wire schemas: what the HTTP API returns (tables live in `core.models`)."""
+"""Wire schemas: what the HTTP API returns (tables live in `core.models`).
+
+The public Transcription shape is read from the row by name: its option fields come from
+`core.options.JobOptions`, the rest are named as the table names them (`seq` is `last_seq`,
+`error` the row's `{code, message}`), so a new column reaches the API by one line here.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.events import ErrorOut, SegmentOut
 from core.models import Segment, Transcription
+from core.options import JobOptions
 
 
-class TranscriptionPublic(BaseModel):
+class TranscriptionPublic(JobOptions):
+    model_config = ConfigDict(  # type: ignore[assignment]
+        from_attributes=True, json_schema_serialization_defaults_required=True
+    )
+
     id: uuid.UUID
     filename: str
     status: str
     progress: float
     duration_seconds: float | None
     language: str | None
-    requested_language: str | None
-    model: str
-    task: str
-    word_timestamps: bool
-    vad: bool
-    precise_timestamps: bool
     content_type: str | None
     media_kind: str
     size_bytes: int
@@ -33,60 +38,23 @@ class TranscriptionPublic(BaseModel):
     started_at: datetime | None
     completed_at: datetime | None
     attempts: int
-    seq: int
+    seq: int = Field(validation_alias="last_seq")
     error: ErrorOut | None
     text: str | None
 
     @classmethod
     def of(cls, job: Transcription) -> TranscriptionPublic:
-        return cls(
-            id=job.id,
-            filename=job.filename,
-            status=job.status,
-            progress=job.progress,
-            duration_seconds=job.duration_seconds,
-            language=job.language,
-            requested_language=job.requested_language,
-            model=job.model,
-            task=job.task,
-            word_timestamps=job.word_timestamps,
-            vad=job.vad,
-            precise_timestamps=job.precise_timestamps,
-            content_type=job.content_type,
-            media_kind=job.media_kind,
-            size_bytes=job.size_bytes,
-            sha256=job.sha256,
-            created_at=job.created_at,
-            started_at=job.started_at,
-            completed_at=job.completed_at,
-            attempts=job.attempts,
-            seq=job.last_seq,
-            error=ErrorOut(code=job.error_code, message=job.error_message or "")
-            if job.error_code
-            else None,
-            text=job.text,
-        )
+        return cls.model_validate(job)
 
 
 class TranscriptionDetail(TranscriptionPublic):
-    segments: list[SegmentOut]
+    segments: list[SegmentOut] = Field(default_factory=list)
 
     @classmethod
-    def with_segments(cls, job: Transcription, segments: list[Segment]) -> TranscriptionDetail:
-        return cls(
-            **TranscriptionPublic.of(job).model_dump(),
-            segments=[segment_out(s) for s in segments],
-        )
-
-
-def segment_out(segment: Segment) -> SegmentOut:
-    return SegmentOut(
-        index=segment.index,
-        start=segment.start,
-        end=segment.end,
-        text=segment.text,
-        words=segment.words,
-    )
+    def with_segments(cls, job: Transcription, segments: Sequence[Segment]) -> TranscriptionDetail:
+        detail = cls.model_validate(job)
+        detail.segments = [SegmentOut.of(s) for s in segments]
+        return detail
 
 
 class Rejection(BaseModel):
@@ -110,3 +78,8 @@ class ErrorBody(BaseModel):
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}, **extra}
+
+
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "API keys are configured and none valid was sent"}
+}

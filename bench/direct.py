@@ -19,8 +19,9 @@ from bench.instance import WorkerShape
 def _serve(shape: WorkerShape, warmup: str | None, tasks: Any, results: Any) -> None:
     from faster_whisper import BatchedInferencePipeline, WhisperModel
 
+    from core.options import JobOptions
     from core.settings import Settings
-    from worker.transcriber import JobOptions, decode_options, resolve_model
+    from worker.transcriber import decode_options, resolve_model
 
     settings = Settings(
         whisper_model="tiny.en",
@@ -39,7 +40,7 @@ def _serve(shape: WorkerShape, warmup: str | None, tasks: Any, results: Any) -> 
     )
     pipeline: Any = BatchedInferencePipeline(model) if shape.batch else model
     # The bundled model is English-only: the worker pins language "en" for it, so does this.
-    options = decode_options(JobOptions(language="en"), settings)
+    options = decode_options(JobOptions(requested_language="en", model="tiny.en"), settings)
 
     def transcribe(path: str) -> None:
         segments, _info = pipeline.transcribe(path, **options)

@@ -156,11 +156,13 @@ class ApiProcess:
 def create_jobs(count: int) -> list[uuid.UUID]:
     """Jobs straight in the database (queued, marked as enqueued so the sweeper leaves them)."""
     from core import lifecycle
-    from core.db import session_scope
+    from core.db import Database
     from core.models import Transcription
+    from core.settings import get_settings
 
+    db = Database.from_url(get_settings().database_url)
     ids = []
-    with session_scope() as session:
+    with db.session() as session:
         for n in range(count):
             job = Transcription(
                 filename=f"sse-bench-{n}.wav",
@@ -172,9 +174,10 @@ def create_jobs(count: int) -> list[uuid.UUID]:
             )
             lifecycle.create(session, job)
             ids.append(job.id)
-    with session_scope() as session:
+    with db.session() as session:
         for job_id in ids:
             lifecycle.mark_enqueued(session, job_id)
+    db.dispose()
     return ids
 
 

@@ -1,21 +1,24 @@
-"""Engine and sessions. Sessions are short: one per request or per worker state change."""
+"""The database of one process: its engine and short sessions (one per request or worker step).
+
+A `Database` is built once by whoever owns the process (`api.main.create_app`, the worker's
+process setup, a test) and handed to what needs it; nothing here is a module-level singleton.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
 
-from core.settings import get_settings
 
-
-@lru_cache
-def get_engine(url: str | None = None) -> Engine:
+def make_engine(url: str) -> Engine:
+    """An engine for `url` (nothing connects until it is used)."""
     return create_engine(
-        url or get_settings().database_url,
+        url,
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=20,
@@ -23,13 +26,32 @@ def get_engine(url: str | None = None) -> Engine:
     )
 
 
-@contextmanager
-def session_scope() -> Iterator[Session]:
-    """A session committed on success and rolled back on error."""
-    with Session(get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+class Database:
+    def __init__(self, bind: Engine | Connection, **session_options: Any):
+        self.bind = bind
+        self._sessions = sessionmaker(
+            bind=bind, class_=Session, expire_on_commit=False, **session_options
+        )
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        return cls(make_engine(url))
+
+    @property
+    def engine(self) -> Engine:
+        return self.bind if isinstance(self.bind, Engine) else self.bind.engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session committed on success and rolled back on error."""
+        with self._sessions() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        if isinstance(self.bind, Engine):
+            self.bind.dispose()

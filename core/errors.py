@@ -58,8 +58,3 @@ class MediaError(DomainError):
 
     code = "invalid_media"
     status_code = 415
-
-
-class ServiceUnavailable(DomainError):
-    code = "service_unavailable"
-    status_code = 503

@@ -10,20 +10,33 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 import redis
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from core.models import Transcription
+from core.states import TERMINAL, JobStatus
 
 logger = logging.getLogger(__name__)
 
 
 class SegmentOut(BaseModel):
+    """One recognised segment, as stored, sent in events and returned by the API."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     index: int
     start: float
     end: float
     text: str
     words: list[dict[str, Any]] | None = None
+
+    @classmethod
+    def of(cls, row: Any) -> SegmentOut:
+        """From a stored segment row (or anything with the same attributes)."""
+        return cls.model_validate(row)
 
 
 class ErrorOut(BaseModel):
@@ -75,10 +88,47 @@ JobEvent = Annotated[
     QueuedEvent | ProcessingEvent | ProgressEvent | CompletedEvent | FailedEvent | CancelledEvent,
     Field(discriminator="type"),
 ]
-EVENT_TYPES = ("queued", "processing", "progress", "completed", "failed", "cancelled")
-TERMINAL_EVENT_TYPES = frozenset({"completed", "failed", "cancelled"})
+TERMINAL_EVENT_TYPES = frozenset(status.value for status in TERMINAL)
 
 _adapter: TypeAdapter[JobEvent] = TypeAdapter(JobEvent)
+
+
+def _fields(job: Transcription) -> dict[str, Any]:
+    return {"id": job.id, "seq": job.last_seq, "status": job.status, "progress": job.progress}
+
+
+def state_event(job: Transcription) -> JobEvent:
+    """The event describing the job's current state (published on a change, sent in snapshots)."""
+    fields = _fields(job)
+    status = JobStatus(job.status)
+    if status is JobStatus.queued:
+        return QueuedEvent(**fields)
+    if status is JobStatus.processing:
+        return ProcessingEvent(
+            **fields, duration_seconds=job.duration_seconds, attempt=job.attempts
+        )
+    if status is JobStatus.completed:
+        return CompletedEvent(
+            **fields, text=job.text, language=job.language, duration_seconds=job.duration_seconds
+        )
+    if status is JobStatus.failed:
+        return FailedEvent(
+            **fields,
+            error=ErrorOut(code=job.error_code or "failed", message=job.error_message or ""),
+        )
+    return CancelledEvent(**fields)
+
+
+def progress_event(job: Transcription, segments: Sequence[Any]) -> ProgressEvent:
+    """New segments (rows or `SegmentOut`s, in order) at the job's current seq and progress."""
+    out = [SegmentOut.of(s) for s in segments]
+    return ProgressEvent(**_fields(job), segment=out[-1], segments=out)
+
+
+def deleted_event(job_id: uuid.UUID | str, seq: int, progress: float = 0.0) -> CancelledEvent:
+    """The event that says a job no longer exists (deleted, or never visible to this client)."""
+    job = uuid.UUID(str(job_id))
+    return CancelledEvent(id=job, seq=seq, status="cancelled", progress=progress, deleted=True)
 
 
 def parse_event(raw: str | bytes) -> JobEvent:

@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.dialects.postgresql import insert
@@ -19,38 +18,14 @@ from sqlmodel import Session, col, select
 
 from core import events as ev
 from core.errors import Conflict, NotFound
+from core.events import SegmentOut, state_event
 from core.models import Segment, Transcription, utcnow
+from core.options import JobOptions
 from core.states import JobStatus, can_transition
-
-
-def _snapshot_fields(job: Transcription) -> dict[str, Any]:
-    return {"id": job.id, "seq": job.last_seq, "status": job.status, "progress": job.progress}
 
 
 def _bump(job: Transcription) -> None:
     job.last_seq += 1
-
-
-def state_event(job: Transcription) -> ev.JobEvent:
-    """The event describing the job's current state (used for snapshots, too)."""
-    fields = _snapshot_fields(job)
-    status = JobStatus(job.status)
-    if status is JobStatus.queued:
-        return ev.QueuedEvent(**fields)
-    if status is JobStatus.processing:
-        return ev.ProcessingEvent(
-            **fields, duration_seconds=job.duration_seconds, attempt=job.attempts
-        )
-    if status is JobStatus.completed:
-        return ev.CompletedEvent(
-            **fields, text=job.text, language=job.language, duration_seconds=job.duration_seconds
-        )
-    if status is JobStatus.failed:
-        return ev.FailedEvent(
-            **fields,
-            error=ev.ErrorOut(code=job.error_code or "failed", message=job.error_message or ""),
-        )
-    return ev.CancelledEvent(**fields)
 
 
 def get(session: Session, job_id: uuid.UUID, *, lock: bool = False) -> Transcription:
@@ -92,17 +67,13 @@ def mark_enqueued(session: Session, job_id: uuid.UUID) -> None:
 
 @dataclass(frozen=True)
 class Claim:
+    """One run of a job: its attempt number fences every write the run makes."""
+
     job_id: uuid.UUID
     attempt: int
     storage_key: str
     duration_seconds: float | None
-    language: str | None
-    task: str
-    word_timestamps: bool
-    vad: bool
-    precise_timestamps: bool
-    initial_prompt: str | None
-    model: str
+    options: JobOptions
 
 
 @dataclass(frozen=True)
@@ -162,13 +133,7 @@ def claim(
             attempt=job.attempts,
             storage_key=job.storage_key,
             duration_seconds=job.duration_seconds,
-            language=job.requested_language,
-            task=job.task,
-            word_timestamps=job.word_timestamps,
-            vad=job.vad,
-            precise_timestamps=job.precise_timestamps,
-            initial_prompt=job.initial_prompt,
-            model=job.model,
+            options=job.options,
         ),
         [state_event(job)],
         "claimed",
@@ -185,17 +150,8 @@ def _owned(session: Session, claim: Claim) -> Transcription | None:
     return job
 
 
-@dataclass(frozen=True)
-class NewSegment:
-    index: int
-    start: float
-    end: float
-    text: str
-    words: list[dict[str, Any]] | None = None
-
-
 def record_segments(
-    session: Session, claim: Claim, segments: Sequence[NewSegment], lease_seconds: int
+    session: Session, claim: Claim, segments: Sequence[SegmentOut], lease_seconds: int
 ) -> ev.ProgressEvent | None:
     """Upsert segments and progress. None means: stop, the job is no longer ours."""
     job = _owned(session, claim)
@@ -231,8 +187,7 @@ def record_segments(
         job.progress = min(0.999, max(job.progress, segments[-1].end / job.duration_seconds))
     job.lease_expires_at = utcnow() + timedelta(seconds=lease_seconds)
     session.add(job)
-    out = [ev.SegmentOut(**vars(s)) for s in segments]
-    return ev.ProgressEvent(**_snapshot_fields(job), segment=out[-1], segments=out)
+    return ev.progress_event(job, segments)
 
 
 def renew_lease(session: Session, claim: Claim, lease_seconds: int) -> bool:
@@ -242,13 +197,6 @@ def renew_lease(session: Session, claim: Claim, lease_seconds: int) -> bool:
     job.lease_expires_at = utcnow() + timedelta(seconds=lease_seconds)
     session.add(job)
     return True
-
-
-def still_owned(session: Session, claim: Claim) -> bool:
-    status, attempts = session.execute(
-        select(Transcription.status, Transcription.attempts).where(Transcription.id == claim.job_id)
-    ).one_or_none() or (None, None)
-    return status == JobStatus.processing.value and attempts == claim.attempt
 
 
 def complete(

@@ -8,10 +8,8 @@ limit: a file that hangs or crashes the demuxer cannot take the API down with it
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
-import sys
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -224,7 +222,7 @@ class ProbePool:
         with self._lock:
             return [p.process.pid for p in self._idle]
 
-    def probe(self, path: Path, timeout: float) -> dict[str, Any] | None:
+    def ask(self, path: Path, timeout: float) -> dict[str, Any] | None:
         """The probe process's answer, None if it died without one; raises on timeout."""
         process = self._take()
         answer = None
@@ -237,18 +235,31 @@ class ProbePool:
                 self._give_back(process)
         return answer
 
+    def probe(self, path: Path, timeout: float) -> ProbeResult:
+        """Probe in a probe process with a time limit."""
+        answer = self.ask(path, timeout) or {}
+        if "error" in answer:
+            raise MediaError(answer["error"]["message"], code=answer["error"]["code"])
+        if "result" not in answer:
+            raise MediaError("The file could not be read as media.", code="unsupported_media")
+        return ProbeResult(**answer["result"])
 
-_pool = ProbePool()
+    def close(self) -> None:
+        """Stop the idle probe processes (at shutdown)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for process in idle:
+            process.stop()
 
 
-def probe(path: Path, timeout: float) -> ProbeResult:
-    """Probe in a probe process with a time limit."""
-    answer = _pool.probe(path, timeout) or {}
-    if "error" in answer:
-        raise MediaError(answer["error"]["message"], code=answer["error"]["code"])
-    if "result" not in answer:
-        raise MediaError("The file could not be read as media.", code="unsupported_media")
-    return ProbeResult(**answer["result"])
+def check_duration(seconds: float, limit: float) -> None:
+    """The one duration rule, at upload (probed length) and in the worker (decoded length)."""
+    if seconds > limit:
+        raise MediaError(
+            f"The media lasts {seconds:.0f} s; the limit is {limit:.0f} s.",
+            code="duration_exceeded",
+            status_code=422,
+        )
 
 
 def decode_audio(path: Path, sample_rate: int = SAMPLE_RATE) -> Any:
@@ -274,17 +285,3 @@ def decode_audio(path: Path, sample_rate: int = SAMPLE_RATE) -> Any:
     if not chunks:
         raise MediaError("The audio could not be decoded.", code="undecodable_audio")
     return np.concatenate(chunks).astype(np.float32) / 32768.0
-
-
-def _main(argv: list[str]) -> int:
-    try:
-        result = probe_in_process(Path(argv[1]))
-    except MediaError as exc:
-        print(json.dumps({"error": exc.to_dict()}))
-        return 0
-    print(json.dumps({"result": asdict(result)}))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_main(sys.argv))

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
+from core.options import JobOptions
 from core.states import JobStatus
 
 
@@ -21,7 +22,9 @@ def _optional_timestamp() -> Any:
     return Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True))
 
 
-class Transcription(SQLModel, table=True):
+class Transcription(JobOptions, table=True):
+    """One uploaded file and its transcription job; its option columns come from `JobOptions`."""
+
     __tablename__ = "transcriptions"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -38,15 +41,7 @@ class Transcription(SQLModel, table=True):
     progress: float = 0.0
     duration_seconds: float | None = None
 
-    requested_language: str | None = Field(default=None, max_length=16)
     language: str | None = Field(default=None, max_length=16)
-    model: str = Field(max_length=200)
-    task: str = Field(default="transcribe", max_length=16)
-    word_timestamps: bool = False
-    vad: bool = False
-    # Sequential decoding with Whisper's segment timestamps instead of chunked decoding.
-    precise_timestamps: bool = False
-    initial_prompt: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
 
     created_at: datetime = Field(
         default_factory=utcnow,
@@ -64,6 +59,17 @@ class Transcription(SQLModel, table=True):
     error_code: str | None = Field(default=None, max_length=64)
     error_message: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     text: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+
+    @property
+    def error(self) -> dict[str, str] | None:
+        """The failure as `{code, message}`, or None."""
+        if not self.error_code:
+            return None
+        return {"code": self.error_code, "message": self.error_message or ""}
+
+    @property
+    def options(self) -> JobOptions:
+        return JobOptions.model_validate(self, from_attributes=True)
 
 
 class Segment(SQLModel, table=True):

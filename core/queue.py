@@ -1,18 +1,19 @@
 """Queue and task names, and the Celery configuration both processes share.
 
-The API publishes by task *name* through `enqueue()`; only the worker registers the task body.
+The API publishes by task *name* through `JobQueue`; only the worker registers the task body.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from functools import lru_cache
 
 from celery import Celery
 from kombu import Exchange, Queue
 
-from core.settings import Settings, get_settings
+from core import lifecycle
+from core.db import Database
+from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -69,16 +70,30 @@ def make_celery(settings: Settings, name: str = "soundscripter") -> Celery:
     return app
 
 
-@lru_cache
-def publisher() -> Celery:
-    return make_celery(get_settings(), name="soundscripter-publisher")
+class JobQueue:
+    """Publishes transcription jobs to the broker by task name (API and sweeper)."""
+
+    def __init__(self, settings: Settings):
+        self._celery = make_celery(settings, name="soundscripter-publisher")
+
+    def enqueue(self, job_id: uuid.UUID) -> bool:
+        """Publish one job (task id = job id). False when the broker did not confirm it."""
+        try:
+            self._celery.send_task(TRANSCRIBE_TASK, args=[str(job_id)], task_id=str(job_id))
+        except Exception as exc:  # kombu raises many types for an unreachable or refusing broker
+            logger.warning("publishing job %s failed: %s", job_id, exc)
+            return False
+        return True
+
+    def close(self) -> None:
+        self._celery.close()
 
 
-def enqueue(job_id: uuid.UUID) -> bool:
-    """Publish one transcription job (task id = job id). False when the broker did not confirm."""
-    try:
-        publisher().send_task(TRANSCRIBE_TASK, args=[str(job_id)], task_id=str(job_id))
-    except Exception as exc:  # kombu raises many types for an unreachable or refusing broker
-        logger.warning("publishing job %s failed: %s", job_id, exc)
+def enqueue_and_mark(db: Database, jobs: JobQueue, job_id: uuid.UUID) -> bool:
+    """Publish a committed job, then record the broker's confirmation (`enqueued_at`). A job
+    the broker did not confirm stays queued without it, and the sweeper publishes it later."""
+    if not jobs.enqueue(job_id):
         return False
+    with db.session() as session:
+        lifecycle.mark_enqueued(session, job_id)
     return True

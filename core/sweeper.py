@@ -6,16 +6,16 @@ Exactly one sweeper acts at a time across all API processes (a Postgres advisory
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
 
 from core import lifecycle
-from core.db import get_engine, session_scope
+from core.db import Database
 from core.events import EventPublisher
 from core.models import utcnow
+from core.queue import JobQueue, enqueue_and_mark
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -32,10 +32,10 @@ class SweepReport:
 
 
 def sweep_once(
-    settings: Settings, publisher: EventPublisher, enqueue: Callable[..., bool]
+    settings: Settings, db: Database, publisher: EventPublisher, jobs: JobQueue
 ) -> SweepReport:
     report = SweepReport()
-    with get_engine().connect() as lock_conn:
+    with db.engine.connect() as lock_conn:
         got = lock_conn.execute(
             sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": _LOCK_KEY}
         ).scalar()
@@ -43,16 +43,18 @@ def sweep_once(
             report.skipped_locked = True
             return report
         try:
-            _requeue_expired(settings, publisher, report)
-            _publish_unconfirmed(settings, enqueue, report)
+            _requeue_expired(settings, db, publisher, report)
+            _publish_unconfirmed(settings, db, jobs, report)
         finally:
             lock_conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
             lock_conn.commit()
     return report
 
 
-def _requeue_expired(settings: Settings, publisher: EventPublisher, report: SweepReport) -> None:
-    with session_scope() as session:
+def _requeue_expired(
+    settings: Settings, db: Database, publisher: EventPublisher, report: SweepReport
+) -> None:
+    with db.session() as session:
         events = []
         for job in lifecycle.expired_leases(session, utcnow()):
             if job.attempts >= settings.max_attempts:
@@ -71,14 +73,12 @@ def _requeue_expired(settings: Settings, publisher: EventPublisher, report: Swee
 
 
 def _publish_unconfirmed(
-    settings: Settings, enqueue: Callable[..., bool], report: SweepReport
+    settings: Settings, db: Database, jobs: JobQueue, report: SweepReport
 ) -> None:
     older_than = utcnow() - timedelta(seconds=settings.publish_retry_after_seconds)
-    with session_scope() as session:
+    with db.session() as session:
         job_ids = lifecycle.unpublished(session, older_than)
     for job_id in job_ids:
-        if not enqueue(job_id):
+        if not enqueue_and_mark(db, jobs, job_id):
             break  # broker still unreachable; try again next sweep
-        with session_scope() as session:
-            lifecycle.mark_enqueued(session, job_id)
         report.published += 1

@@ -12,8 +12,13 @@ import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from core.db import Database
+    from core.queue import JobQueue
 
 RUN_ID = f"ss_test_{secrets.token_hex(4)}"
 RUN_DIR = Path(tempfile.mkdtemp(prefix=f"{RUN_ID}-"))
@@ -57,13 +62,11 @@ def migrated_db() -> Iterator[str]:
     """This run's database, created and migrated; dropped (with the queue) at the end."""
     import sqlalchemy as sa
 
-    from core.db import get_engine
     from core.migrate import upgrade
 
     url = get_settings().database_url
     upgrade(url)
     yield url
-    get_engine().dispose()
     admin = sa.create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{RUN_ID}" WITH (FORCE)'))
@@ -83,16 +86,24 @@ def _delete_queue(name: str) -> None:
         pass
 
 
-@pytest.fixture
-def clean_db(migrated_db: str) -> str:
-    """Empty tables before the test (for tests without a running worker)."""
-    import sqlalchemy as sa
+@pytest.fixture(scope="session")
+def db(migrated_db: str) -> Iterator[Database]:
+    """This run's database, for tests that read or change rows directly."""
+    from core.db import Database
 
-    from core.db import get_engine
+    database = Database.from_url(migrated_db)
+    yield database
+    database.dispose()
 
-    with get_engine().begin() as conn:
-        conn.execute(sa.text("TRUNCATE transcriptions CASCADE"))
-    return migrated_db
+
+@pytest.fixture(scope="session")
+def job_queue(migrated_db: str) -> Iterator[JobQueue]:
+    """Publishes jobs to this run's queue, as the API does."""
+    from core.queue import JobQueue
+
+    jobs = JobQueue(get_settings())
+    yield jobs
+    jobs.close()
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,10 @@ from typing import Any
 
 from celery import signals
 
-from core.db import get_engine
 from core.logs import configure_logging
 from core.queue import make_celery
 from core.settings import get_settings
+from worker import process
 
 logger = logging.getLogger(__name__)
 
@@ -35,13 +35,5 @@ def _setup_logging(**_: Any) -> None:
 
 @signals.worker_process_init.connect
 def _init_process(**_: Any) -> None:
-    """Runs in each pool process after fork: fresh DB connections, then load the model once."""
-    from worker.tasks import pipeline
-    from worker.transcriber import get_transcriber
-
-    get_engine.cache_clear()
-    pipeline.cache_clear()
-    try:
-        get_transcriber(settings)
-    except Exception:
-        logger.exception("loading the model failed; it will be retried on the first job")
+    """Runs in each pool process after fork: its own connections, then the model, once."""
+    process.start(settings)

@@ -15,18 +15,18 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from core import lifecycle, media
-from core.db import session_scope
+from core.db import Database
 from core.errors import MediaError
-from core.events import EventPublisher
-from core.lifecycle import Claim, NewSegment
+from core.events import EventPublisher, SegmentOut
+from core.lifecycle import Claim
 from core.logs import job_context
+from core.options import JobOptions
 from core.settings import Settings
 from core.storage import Storage
 from worker.bursts import Decoding
-from worker.transcriber import JobOptions, get_transcriber
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +39,22 @@ class Outcome:
     reason: str = ""
 
 
+class Model(Protocol):
+    """A loaded model: `transcribe` returns faster-whisper's (segments, info)."""
+
+    def transcribe(self, audio: Any, options: JobOptions) -> tuple[Iterable[Any], Any]: ...
+
+
+class Models(Protocol):
+    def get(self, model_name: str | None = None) -> Model: ...
+
+
 class LeaseKeeper(threading.Thread):
     """Renews the job's lease while inference runs, so the sweeper knows this worker lives."""
 
-    def __init__(self, claim: Claim, lease_seconds: int):
+    def __init__(self, db: Database, claim: Claim, lease_seconds: int):
         super().__init__(daemon=True, name=f"lease-{claim.job_id}")
+        self.db = db
         self.claim = claim
         self.lease_seconds = lease_seconds
         self.stopped = threading.Event()
@@ -53,7 +64,7 @@ class LeaseKeeper(threading.Thread):
         interval = max(1.0, self.lease_seconds / 4)
         while not self.stopped.wait(interval):
             try:
-                with session_scope() as session:
+                with self.db.session() as session:
                     if not lifecycle.renew_lease(session, self.claim, self.lease_seconds):
                         self.lost.set()
                         return
@@ -64,25 +75,34 @@ class LeaseKeeper(threading.Thread):
         self.stopped.set()
 
 
-def _segment(raw: Any, index: int) -> NewSegment:
+def _segment(raw: Any, index: int) -> SegmentOut:
     words = None
     if getattr(raw, "words", None):
         words = [
             {"start": w.start, "end": w.end, "word": w.word, "probability": w.probability}
             for w in raw.words
         ]
-    return NewSegment(index=index, start=raw.start, end=raw.end, text=raw.text, words=words)
+    return SegmentOut(index=index, start=raw.start, end=raw.end, text=raw.text, words=words)
 
 
 class Pipeline:
-    def __init__(self, settings: Settings, publisher: EventPublisher, storage: Storage):
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        publisher: EventPublisher,
+        storage: Storage,
+        models: Models,
+    ):
         self.settings = settings
+        self.db = db
         self.publisher = publisher
         self.storage = storage
+        self.models = models
 
     def run(self, job_id: uuid.UUID, *, worker: str, redelivered: bool = False) -> Outcome:
         with job_context(str(job_id)):
-            with session_scope() as session:
+            with self.db.session() as session:
                 result = lifecycle.claim(
                     session,
                     job_id,
@@ -99,7 +119,7 @@ class Pipeline:
             return self._run_claimed(result.claim)
 
     def _run_claimed(self, claim: Claim) -> Outcome:
-        keeper = LeaseKeeper(claim, self.settings.job_lease_seconds)
+        keeper = LeaseKeeper(self.db, claim, self.settings.job_lease_seconds)
         keeper.start()
         try:
             return self._transcribe(claim, keeper)
@@ -109,7 +129,7 @@ class Pipeline:
             keeper.stop()
 
     def _fail(self, claim: Claim, code: str, message: str) -> Outcome:
-        with session_scope() as session:
+        with self.db.session() as session:
             events = lifecycle.fail_claimed(session, claim, code, message)
         self.publisher.publish(*events)
         logger.info("job failed: %s: %s", code, message)
@@ -122,23 +142,9 @@ class Pipeline:
             return self._fail(claim, "media_missing", "The uploaded file is no longer stored.")
         audio = media.decode_audio(path)
         duration = len(audio) / media.SAMPLE_RATE
-        if duration > self.settings.max_duration_seconds:
-            return self._fail(
-                claim,
-                "duration_exceeded",
-                f"The audio lasts {duration:.0f} s; the limit is "
-                f"{self.settings.max_duration_seconds:.0f} s.",
-            )
-        transcriber = get_transcriber(self.settings, claim.model)
-        options = JobOptions(
-            language=claim.language,
-            task=claim.task,
-            word_timestamps=claim.word_timestamps,
-            vad=claim.vad,
-            initial_prompt=claim.initial_prompt,
-            precise_timestamps=claim.precise_timestamps,
-        )
-        raw_segments, info = transcriber.transcribe(audio, options)
+        media.check_duration(duration, self.settings.max_duration_seconds)
+        model = self.models.get(claim.options.model)
+        raw_segments, info = model.transcribe(audio, claim.options)
         texts: list[str] = []
         remaining = self._persist(claim, raw_segments, texts, keeper)
         if remaining is None or not self._complete(
@@ -161,11 +167,11 @@ class Pipeline:
 
     def _persist(
         self, claim: Claim, raw_segments: Iterable[Any], texts: list[str], keeper: LeaseKeeper
-    ) -> list[NewSegment] | None:
+    ) -> list[SegmentOut] | None:
         """Write segments burst by burst as they are decoded, at most one write per
         `FLUSH_INTERVAL_SECONDS`. Returns the segments still to be written, which `_complete`
         writes with the result; None if the job stopped being ours."""
-        pending: list[NewSegment] = []
+        pending: list[SegmentOut] = []
         last_flush = time.monotonic()
         decoding = Decoding(raw_segments)
         try:
@@ -188,7 +194,7 @@ class Pipeline:
     def _complete(
         self,
         claim: Claim,
-        remaining: list[NewSegment],
+        remaining: list[SegmentOut],
         *,
         text: str,
         language: str | None,
@@ -196,7 +202,7 @@ class Pipeline:
     ) -> bool:
         """The last burst of segments and the result in one transaction."""
         events: list[Any] = []
-        with session_scope() as session:
+        with self.db.session() as session:
             if remaining:
                 progress = lifecycle.record_segments(
                     session, claim, remaining, self.settings.job_lease_seconds
@@ -212,8 +218,8 @@ class Pipeline:
         self.publisher.publish(*events, *finished)
         return True
 
-    def _flush(self, claim: Claim, segments: list[NewSegment]) -> bool:
-        with session_scope() as session:
+    def _flush(self, claim: Claim, segments: list[SegmentOut]) -> bool:
+        with self.db.session() as session:
             event = lifecycle.record_segments(
                 session, claim, segments, self.settings.job_lease_seconds
             )

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
-from core.events import EventPublisher
 from core.queue import TRANSCRIBE_TASK
-from core.storage import Storage
-from worker.app import celery_app, settings
-from worker.pipeline import Pipeline
-
-
-@lru_cache
-def pipeline() -> Pipeline:
-    return Pipeline(
-        settings,
-        EventPublisher(settings.redis_url, settings.redis_prefix),
-        Storage(settings.storage_dir),
-    )
+from worker.app import celery_app
+from worker.process import pipeline
 
 
 @celery_app.task(

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from core.options import JobOptions
 from core.settings import Settings
 from worker.sentences import sentences
 
@@ -40,16 +40,6 @@ def resolve_model(name: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
-class JobOptions:
-    language: str | None = None
-    task: str = "transcribe"
-    word_timestamps: bool = False
-    vad: bool = False
-    initial_prompt: str | None = None
-    precise_timestamps: bool = False
-
-
 def chunked(options: JobOptions, settings: Settings) -> bool:
     """Whether the job is decoded in voice-activity chunks (else sequentially, precisely)."""
     return settings.whisper_batch_size > 0 and not options.precise_timestamps
@@ -58,7 +48,7 @@ def chunked(options: JobOptions, settings: Settings) -> bool:
 def decode_options(options: JobOptions, settings: Settings) -> dict[str, Any]:
     batched = chunked(options, settings)
     pinned: dict[str, Any] = {
-        "language": options.language or None,
+        "language": options.requested_language or None,
         "task": options.task,
         "beam_size": settings.whisper_beam_size,
         "best_of": 5,
@@ -122,7 +112,7 @@ class Transcriber:
 
     def transcribe(self, audio: Any, options: JobOptions) -> tuple[Any, Any]:
         if not self.multilingual:
-            options = replace(options, language="en", task="transcribe")
+            options = options.model_copy(update={"requested_language": "en", "task": "transcribe"})
         pinned = decode_options(options, self.settings)
         if not chunked(options, self.settings):
             return self.model.transcribe(audio, **pinned)
@@ -130,13 +120,17 @@ class Transcriber:
         return sentences(segments), info
 
 
-_models: dict[str, Transcriber] = {}
-_lock = threading.Lock()
+class Transcribers:
+    """The models this process has loaded, each loaded once, on first use."""
 
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._models: dict[str, Transcriber] = {}
+        self._lock = threading.Lock()
 
-def get_transcriber(settings: Settings, model_name: str | None = None) -> Transcriber:
-    name = model_name or settings.whisper_model
-    with _lock:
-        if name not in _models:
-            _models[name] = Transcriber(settings, name)
-        return _models[name]
+    def get(self, model_name: str | None = None) -> Transcriber:
+        name = model_name or self.settings.whisper_model
+        with self._lock:
+            if name not in self._models:
+                self._models[name] = Transcriber(self.settings, name)
+            return self._models[name]

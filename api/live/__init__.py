@@ -8,6 +8,5 @@ and repairing any gap from Postgres. `docs/live-progress.md` explains the whole 
 
 from api.live.hub import EventHub
 from api.live.options import LiveOptions
-from api.live.routes import router
 
-__all__ = ["EventHub", "LiveOptions", "router"]
+__all__ = ["EventHub", "LiveOptions"]

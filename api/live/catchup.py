@@ -12,18 +12,18 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
 
+from api.access.keys import Principal
+from api.access.visibility import visible_transcriptions
 from api.live.frames import WireEvent
 from api.live.ledger import JobCatchUp
-from api.schemas import segment_out
-from core import lifecycle
-from core.db import session_scope
-from core.events import JobEvent, ProgressEvent
+from core.db import Database
+from core.events import JobEvent, progress_event, state_event
 from core.models import Segment, Transcription
 from core.states import JobStatus
 
@@ -37,21 +37,11 @@ def catch_up_events(
     """The events that bring a client holding `after_seq` up to the job's current state."""
     if job.last_seq <= after_seq:
         return []
-    state = lifecycle.state_event(job)
-    fresh = [
-        segment_out(s) for s in sorted(segments, key=_index) if after_seq < s.seq <= job.last_seq
-    ]
+    state = state_event(job)
+    fresh = [s for s in sorted(segments, key=_index) if after_seq < s.seq <= job.last_seq]
     if not fresh:
         return [state]
-    progress = ProgressEvent(
-        id=job.id,
-        seq=job.last_seq,
-        status=job.status,
-        progress=job.progress,
-        segment=fresh[-1],
-        segments=fresh,
-    )
-    return [progress, state]
+    return [progress_event(job, fresh), state]
 
 
 def _index(segment: Segment) -> int:
@@ -67,15 +57,7 @@ def job_catch_up(job: Transcription, segments: Sequence[Segment], after_seq: int
     )
 
 
-def visible_jobs(owner: str | None) -> SelectOfScalar[Transcription]:
-    """Jobs a caller may see: the same owner rule as every other transcription route."""
-    query = select(Transcription)
-    if owner is not None:
-        query = query.where(Transcription.owner == owner)
-    return query
-
-
-def read_catch_ups(session: Session, owner: str | None, after: Mapping[str, int]) -> CatchUps:
+def read_catch_ups(session: Session, principal: Principal, after: Mapping[str, int]) -> CatchUps:
     """Catch-ups of several jobs in two queries: the jobs, then their newer segments.
 
     Segments are bounded by the `last_seq` read with the job, so a batch committed between the
@@ -84,7 +66,9 @@ def read_catch_ups(session: Session, owner: str | None, after: Mapping[str, int]
     ids = [uuid.UUID(job_id) for job_id in after]
     jobs = {
         str(job.id): job
-        for job in session.exec(visible_jobs(owner).where(col(Transcription.id).in_(ids))).all()
+        for job in session.exec(
+            visible_transcriptions(principal).where(col(Transcription.id).in_(ids))
+        ).all()
     }
     changed = {job_id: job for job_id, job in jobs.items() if job.last_seq > after[job_id]}
     segments: dict[str, list[Segment]] = {job_id: [] for job_id in changed}
@@ -109,14 +93,20 @@ def read_catch_ups(session: Session, owner: str | None, after: Mapping[str, int]
     }
 
 
-def _read(owner: str | None, after: Mapping[str, int]) -> CatchUps:
+def _read(db: Database, principal: Principal, after: Mapping[str, int]) -> CatchUps:
     """One short read-only transaction; both queries see the same snapshot of the database."""
-    with session_scope() as session:
+    with db.session() as session:
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        return read_catch_ups(session, owner, after)
+        return read_catch_ups(session, principal, after)
 
 
-_Key = tuple[str | None, tuple[tuple[str, int], ...]]
+_Key = tuple[Principal, tuple[tuple[str, int], ...]]
+
+
+class CatchUpSource(Protocol):
+    """Where a stream reads what it missed (`CatchUpReader`, or a stand-in in unit tests)."""
+
+    async def read(self, principal: Principal, after: Mapping[str, int]) -> CatchUps: ...
 
 
 class CatchUpReader:
@@ -126,15 +116,16 @@ class CatchUpReader:
     Redis outage, say) share one read.
     """
 
-    def __init__(self, concurrency: int):
+    def __init__(self, db: Database, concurrency: int):
+        self._db = db
         self._slots = asyncio.Semaphore(concurrency)
         self._inflight: dict[_Key, asyncio.Task[CatchUps]] = {}
 
-    async def read(self, owner: str | None, after: Mapping[str, int]) -> CatchUps:
-        key = (owner, tuple(sorted(after.items())))
+    async def read(self, principal: Principal, after: Mapping[str, int]) -> CatchUps:
+        key = (principal, tuple(sorted(after.items())))
         task = self._inflight.get(key)
         if task is None:
-            task = asyncio.create_task(self._read(owner, dict(after)))
+            task = asyncio.create_task(self._read(principal, dict(after)))
             self._inflight[key] = task
             task.add_done_callback(lambda done: self._settled(key, done))
         return await asyncio.shield(task)
@@ -144,6 +135,6 @@ class CatchUpReader:
         if not task.cancelled():
             task.exception()  # retrieved here, so an error every caller abandoned is not logged
 
-    async def _read(self, owner: str | None, after: dict[str, int]) -> CatchUps:
+    async def _read(self, principal: Principal, after: dict[str, int]) -> CatchUps:
         async with self._slots:
-            return await run_in_threadpool(_read, owner, after)
+            return await run_in_threadpool(_read, self._db, principal, after)

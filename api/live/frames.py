@@ -11,8 +11,6 @@ from dataclasses import dataclass
 
 from core.events import TERMINAL_EVENT_TYPES, JobEvent, encode_event, parse_event
 
-SEPARATOR = "\n"
-
 
 @dataclass(frozen=True, slots=True)
 class WireEvent:

@@ -23,11 +23,10 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 from sqlmodel import col, select
 
-from api.live.catchup import CatchUpReader
 from api.live.frames import WireEvent
 from api.live.options import LiveOptions
 from api.live.subscription import Item, Stale, Subscription
-from core.db import session_scope
+from core.db import Database
 from core.events import all_jobs_pattern, job_id_from_channel
 from core.models import Transcription
 
@@ -47,10 +46,10 @@ POLL_CHUNK = 1000
 SeqReader = Callable[[list[str]], dict[str, int]]
 
 
-def read_last_seqs(job_ids: list[str]) -> dict[str, int]:
+def read_last_seqs(db: Database, job_ids: list[str]) -> dict[str, int]:
     """`last_seq` of the given jobs that exist (one short session)."""
     found: dict[str, int] = {}
-    with session_scope() as session:
+    with db.session() as session:
         for start in range(0, len(job_ids), POLL_CHUNK):
             chunk = [uuid.UUID(j) for j in job_ids[start : start + POLL_CHUNK]]
             rows = session.exec(
@@ -69,12 +68,11 @@ class EventHub:
         prefix: str,
         options: LiveOptions,
         *,
-        seq_reader: SeqReader = read_last_seqs,
+        seq_reader: SeqReader,
     ):
         self.redis_url = redis_url
         self.prefix = prefix
         self.options = options
-        self.catch_ups = CatchUpReader(options.catch_up_concurrency)
         self._seq_reader = seq_reader
         self._subscribers: dict[str, set[Subscription]] = {}
         self._live = False

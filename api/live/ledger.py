@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
 from api.live.frames import WireEvent
-from core.events import CancelledEvent
+from core.events import deleted_event as deleted_job_event
 
 
 class Position(Enum):
@@ -84,7 +83,4 @@ class Ledger:
 
 def deleted_event(job_id: str, seq: int) -> WireEvent:
     """The event that says a job does not exist (any more) for this client."""
-    event = CancelledEvent(
-        id=uuid.UUID(job_id), seq=seq, status="cancelled", progress=0.0, deleted=True
-    )
-    return WireEvent.of(event)
+    return WireEvent.of(deleted_job_event(job_id, seq))

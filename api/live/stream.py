@@ -15,7 +15,9 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 
+from api.access.keys import Principal
 from api.live import cursor
+from api.live.catchup import CatchUpSource
 from api.live.frames import WireEvent, frame
 from api.live.hub import EventHub
 from api.live.ledger import Ledger, Position
@@ -40,13 +42,15 @@ class LiveStream:
     def __init__(
         self,
         hub: EventHub,
+        catch_ups: CatchUpSource,
         ledger: Ledger,
-        owner: str | None,
+        principal: Principal,
         event_id: Callable[[Ledger, WireEvent], str] = per_job_id,
     ):
         self.hub = hub
+        self.catch_ups = catch_ups
         self.ledger = ledger
-        self.owner = owner
+        self.principal = principal
         self._event_id = event_id
         self._subscription = hub.subscribe(j for j in ledger.job_ids if j not in ledger.gone)
         self._closed = False
@@ -108,7 +112,7 @@ class LiveStream:
         after = {job: self.ledger.last[job] for job in job_ids}
         if not after:
             return ""
-        catch_ups = await self.hub.catch_ups.read(self.owner, after)
+        catch_ups = await self.catch_ups.read(self.principal, after)
         parts = []
         for job_id in after:
             events = self.ledger.merge(job_id, catch_ups[job_id])

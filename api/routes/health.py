@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import redis
 import sqlalchemy as sa
@@ -11,9 +11,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from kombu import Connection
 
+from api.deps import ResourcesDep
 from api.metrics import metrics_response
-from core.db import get_engine
-from core.settings import get_settings
+from api.resources import Resources
 
 router = APIRouter(tags=["health"])
 
@@ -24,14 +24,14 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _check_postgres() -> None:
-    with get_engine().connect() as conn:
+def _check_postgres(resources: Resources) -> None:
+    with resources.db.engine.connect() as conn:
         conn.execute(sa.text("SELECT 1"))
 
 
-def _check_redis() -> None:
+def _check_redis(resources: Resources) -> None:
     client = redis.Redis.from_url(
-        get_settings().redis_url, socket_timeout=2, socket_connect_timeout=2
+        resources.settings.redis_url, socket_timeout=2, socket_connect_timeout=2
     )
     try:
         client.ping()
@@ -39,26 +39,26 @@ def _check_redis() -> None:
         client.close()
 
 
-def _check_rabbitmq() -> None:
-    with Connection(get_settings().broker_url, connect_timeout=2) as conn:
+def _check_rabbitmq(resources: Resources) -> None:
+    with Connection(resources.settings.broker_url, connect_timeout=2) as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 
 CHECKS = {"postgres": _check_postgres, "rabbitmq": _check_rabbitmq, "redis": _check_redis}
 
 
-async def _run_check(check: Any) -> str:
+async def _run_check(check: Callable[[Resources], None], resources: Resources) -> str:
     try:
-        await run_in_threadpool(check)
+        await run_in_threadpool(check, resources)
     except Exception as exc:
         return f"down: {type(exc).__name__}: {exc}"[:300]
     return "ok"
 
 
 @router.get("/api/ready", responses={503: {"description": "A service is down"}})
-async def ready() -> JSONResponse:
+async def ready(resources: ResourcesDep) -> JSONResponse:
     """Postgres, RabbitMQ and Redis reachable? Names whatever is down."""
-    checks = {name: await _run_check(check) for name, check in CHECKS.items()}
+    checks = {name: await _run_check(check, resources) for name, check in CHECKS.items()}
     down = [name for name, state in checks.items() if state != "ok"]
     if down:
         return JSONResponse(
@@ -72,5 +72,5 @@ async def ready() -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics() -> Response:
-    return metrics_response()
+def metrics(resources: ResourcesDep) -> Response:
+    return metrics_response(resources.db)

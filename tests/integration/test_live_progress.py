@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from api.live import cursor
+from core.db import Database
 from tests.support import media
 from tests.support.platform import Platform, wait_until
 from tests.support.private import private_platform
@@ -331,9 +332,9 @@ def test_one_multiplexed_stream_follows_twenty_jobs(
         check_job_history(history, live_platform.get(job_id))
 
 
-def test_catch_up_reads_segments_only_up_to_the_seq_of_the_job_row(migrated_db: str) -> None:
+def test_catch_up_reads_segments_only_up_to_the_seq_of_the_job_row(db: Database) -> None:
+    from api.access.keys import ANONYMOUS_PRINCIPAL, Principal
     from api.live.catchup import read_catch_ups
-    from core.db import session_scope
     from core.models import Segment, Transcription
 
     job = Transcription(
@@ -345,16 +346,17 @@ def test_catch_up_reads_segments_only_up_to_the_seq_of_the_job_row(migrated_db: 
         status="processing",
         last_seq=3,
     )
-    with session_scope() as session:
+    with db.session() as session:
         session.add(job)
         session.flush()
         for index, seq in ((0, 3), (1, 4)):  # seq 4: committed after the row said 3
             session.add(
                 Segment(transcription_id=job.id, index=index, seq=seq, start=0, end=1, text="w")
             )
-    with session_scope() as session:
-        catch_up = read_catch_ups(session, None, {str(job.id): 0})[str(job.id)]
-        other_owner = read_catch_ups(session, "someone", {str(job.id): 0})[str(job.id)]
+    someone = Principal("someone", admin=False, fingerprint="0" * 16)
+    with db.session() as session:
+        catch_up = read_catch_ups(session, ANONYMOUS_PRINCIPAL, {str(job.id): 0})[str(job.id)]
+        other_owner = read_catch_ups(session, someone, {str(job.id): 0})[str(job.id)]
     assert catch_up is not None
     assert [e.type for e in catch_up.events] == ["progress", "processing"]
     assert '"index":1' not in catch_up.events[0].data

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from core import queue
-from core.db import session_scope
+from core.db import Database
 from core.lifecycle import create
 from core.models import Transcription, utcnow
+from core.queue import JobQueue
 from core.storage import Storage
 from tests.support import media
 from tests.support.platform import Platform, wait_until
@@ -158,10 +158,10 @@ def test_invalid_fields_and_missing_files(live_platform: Platform, speech_file) 
     assert response.json()["error"]["code"] == "invalid_language"
 
 
-def _insert_jobs(names: list[str], status: str = "completed") -> list[str]:
+def _insert_jobs(db: Database, names: list[str], status: str = "completed") -> list[str]:
     """Rows made directly in the database, marked as published (the sweeper leaves them be)."""
     ids = []
-    with session_scope() as session:
+    with db.session() as session:
         for name in names:
             job = Transcription(
                 filename=name,
@@ -177,9 +177,13 @@ def _insert_jobs(names: list[str], status: str = "completed") -> list[str]:
     return ids
 
 
-def test_search_by_file_name_is_case_insensitive_substring(live_platform: Platform) -> None:
+def test_search_by_file_name_is_case_insensitive_substring(
+    live_platform: Platform, db: Database
+) -> None:
     tag = uuid.uuid4().hex[:8]
-    ids = _insert_jobs([f"Board-Meeting-{tag}.wav", f"standup-{tag}.mp3", f"board_{tag}_50%.ogg"])
+    ids = _insert_jobs(
+        db, [f"Board-Meeting-{tag}.wav", f"standup-{tag}.mp3", f"board_{tag}_50%.ogg"]
+    )
     with live_platform.client() as client:
         found = client.get("/api/transcriptions", params={"q": f"board-meeting-{tag}"}).json()
         assert [item["id"] for item in found["items"]] == [ids[0]]
@@ -203,9 +207,11 @@ def test_search_by_spoken_text(completed_pair: list[dict], live_platform: Platfo
     assert completed_pair[1]["id"] not in [item["id"] for item in found["items"]]
 
 
-def test_pagination_walks_every_item_once_newest_first(live_platform: Platform) -> None:
+def test_pagination_walks_every_item_once_newest_first(
+    live_platform: Platform, db: Database
+) -> None:
     tag = uuid.uuid4().hex[:8]
-    ids = _insert_jobs([f"page-{tag}-{n:02d}.wav" for n in range(23)])
+    ids = _insert_jobs(db, [f"page-{tag}-{n:02d}.wav" for n in range(23)])
     seen: list[str] = []
     cursor = None
     with live_platform.client() as client:
@@ -323,17 +329,19 @@ def test_cancel_queued_and_running_jobs(
     assert live_platform.wait_status(after["items"][0]["id"])["status"] == "completed"
 
 
-def test_retry_of_a_failed_job(live_platform: Platform, speech_file) -> None:  # type: ignore[no-untyped-def]
+def test_retry_of_a_failed_job(  # type: ignore[no-untyped-def]
+    live_platform: Platform, speech_file, db: Database, job_queue: JobQueue
+) -> None:
     storage = Storage(Path(live_platform.env["STORAGE_DIR"]))
-    [job_id] = _insert_jobs(["lost-file.wav"], status="queued")
-    assert queue.enqueue(uuid.UUID(job_id))
+    [job_id] = _insert_jobs(db, ["lost-file.wav"], status="queued")
+    assert job_queue.enqueue(uuid.UUID(job_id))
     failed = live_platform.wait_status(job_id)
     assert failed["status"] == "failed"
     assert failed["error"]["code"] == "media_missing"
 
     with live_platform.client() as client:
         assert client.post(f"/api/transcriptions/{job_id}/retry").status_code == 200
-        with session_scope() as session:
+        with db.session() as session:
             key = session.get(Transcription, uuid.UUID(job_id)).storage_key  # type: ignore[union-attr]
         done = live_platform.wait_status(job_id)
         assert done["status"] == "failed"  # still no file: fails again, cleanly
@@ -350,12 +358,14 @@ def test_retry_of_a_failed_job(live_platform: Platform, speech_file) -> None:  #
         assert client.post(f"/api/transcriptions/{job_id}/retry").status_code == 409
 
 
-def test_delete_removes_row_and_stored_file(live_platform: Platform, speech_file) -> None:  # type: ignore[no-untyped-def]
+def test_delete_removes_row_and_stored_file(  # type: ignore[no-untyped-def]
+    live_platform: Platform, speech_file, db: Database
+) -> None:
     storage = Storage(Path(live_platform.env["STORAGE_DIR"]))
     body = live_platform.upload(speech_file("Delete me afterwards.", name="delete-me")).json()
     job_id = body["items"][0]["id"]
     live_platform.wait_status(job_id)
-    with session_scope() as session:
+    with db.session() as session:
         key = session.get(Transcription, uuid.UUID(job_id)).storage_key  # type: ignore[union-attr]
     assert storage.exists(key)
     with live_platform.client() as client:
@@ -366,11 +376,11 @@ def test_delete_removes_row_and_stored_file(live_platform: Platform, speech_file
 
 
 def test_redelivery_of_a_completed_job_changes_nothing(
-    completed_pair: list[dict], live_platform: Platform
+    completed_pair: list[dict], live_platform: Platform, job_queue: JobQueue
 ) -> None:
     job_id = completed_pair[0]["id"]
     before = live_platform.get(job_id)
-    assert queue.enqueue(uuid.UUID(job_id))
+    assert job_queue.enqueue(uuid.UUID(job_id))
     worker = live_platform.processes["worker"]
     wait_until(
         lambda: f"already completed [job={job_id}]" in worker.log(),

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from api.access.keys import ANONYMOUS_PRINCIPAL, Principal
 from api.live.catchup import CatchUps
 from api.live.frames import WireEvent
 from api.live.hub import EventHub
@@ -16,6 +17,8 @@ from core.events import CompletedEvent, ProcessingEvent
 A = "00000000-0000-4000-8000-0000000000aa"
 B = "00000000-0000-4000-8000-0000000000bb"
 PREFIX = "unit"
+ANYONE = ANONYMOUS_PRINCIPAL
+"""The principal of unit-test streams (sees every job)."""
 
 
 def processing(job: str, seq: int) -> WireEvent:
@@ -40,7 +43,7 @@ class FakeReads:
     def set(self, job: str, *events: WireEvent, terminal: bool = False) -> None:
         self.jobs[job] = JobCatchUp(events[-1].seq, terminal, events)
 
-    async def read(self, owner: str | None, after: Mapping[str, int]) -> CatchUps:
+    async def read(self, principal: Principal, after: Mapping[str, int]) -> CatchUps:
         self.asked.append(dict(after))
         result: CatchUps = {}
         for job, seq in after.items():
@@ -51,7 +54,8 @@ class FakeReads:
         return result
 
 
-def make_hub(reads: FakeReads, **options: Any) -> EventHub:
-    hub = EventHub("redis://127.0.0.1:1/0", PREFIX, LiveOptions(**options))
-    hub.catch_ups = reads  # type: ignore[assignment]
-    return hub
+def make_hub(**options: Any) -> EventHub:
+    """A hub that never reaches Redis (nothing listens on port 1) and reads no seqs."""
+    return EventHub(
+        "redis://127.0.0.1:1/0", PREFIX, LiveOptions(**options), seq_reader=lambda ids: {}
+    )

@@ -6,8 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from api.__main__ import is_loopback, refusal
-from api.keys import KeyConfigError, KeyTable, key_digest
-from api.session_tokens import SessionSigner
+from api.access.keys import KeyConfigError, KeyTable, key_digest
+from api.access.session_tokens import SessionSigner
 from core.settings import Settings
 
 pytestmark = pytest.mark.unit

@@ -7,9 +7,10 @@ import itertools
 import pytest
 from faster_whisper.transcribe import Segment, Word
 
+from core.options import JobOptions
 from core.settings import Settings
 from worker.sentences import MAX_CHARS, sentences, split_text
-from worker.transcriber import JobOptions, chunked, decode_options
+from worker.transcriber import chunked, decode_options
 
 pytestmark = pytest.mark.unit
 
@@ -38,13 +39,13 @@ def segment(start: float, end: float, text: str, words: list[Word] | None = None
 def test_chunked_is_the_default_and_precise_is_per_job_or_global() -> None:
     settings = Settings()
     assert settings.whisper_batch_size > 0
-    chunk = decode_options(JobOptions(language="en"), settings)
+    chunk = decode_options(JobOptions(requested_language="en", model="tiny.en"), settings)
     assert chunk["without_timestamps"] is True
     assert chunk["vad_filter"] is True
     assert chunk["condition_on_previous_text"] is False
     assert chunk["batch_size"] == settings.whisper_batch_size
 
-    precise = JobOptions(language="en", precise_timestamps=True)
+    precise = JobOptions(requested_language="en", model="tiny.en", precise_timestamps=True)
     assert not chunked(precise, settings)
     pinned = decode_options(precise, settings)
     assert pinned["without_timestamps"] is False
@@ -53,8 +54,8 @@ def test_chunked_is_the_default_and_precise_is_per_job_or_global() -> None:
     assert "batch_size" not in pinned
 
     sequential = Settings(whisper_batch_size=0)
-    assert not chunked(JobOptions(), sequential)
-    assert decode_options(JobOptions(vad=True), sequential)["vad_filter"] is True
+    assert not chunked(JobOptions(model="tiny.en"), sequential)
+    assert decode_options(JobOptions(model="tiny.en", vad=True), sequential)["vad_filter"] is True
 
 
 def test_split_text_at_sentences_then_clauses_then_words() -> None:

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from api.upload_options import parse_options
-from core.errors import InvalidRequest
 from core.settings import Settings
 from core.states import JobStatus, can_transition
 from core.storage import Storage, StorageError
@@ -89,31 +87,3 @@ def test_settings_lists_and_threads() -> None:
     assert Settings(whisper_cpu_threads=3).cpu_threads() == 3
     with pytest.raises(ValueError, match="guest"):
         Settings(environment="production")
-
-
-def test_upload_options() -> None:
-    settings = Settings(allowed_models="small")  # type: ignore[arg-type]
-    options = parse_options(
-        {"language": "DE", "task": "translate", "word_timestamps": "true", "model": "small"},
-        settings,
-    )
-    assert (options.language, options.task, options.word_timestamps, options.model) == (
-        "de",
-        "translate",
-        True,
-        "small",
-    )
-    assert parse_options({"language": "auto"}, settings).language is None
-    assert parse_options({}, settings).precise_timestamps is False
-    assert parse_options({"precise_timestamps": "on"}, settings).precise_timestamps is True
-    for fields, code in [
-        ({"language": "klingon"}, "invalid_language"),
-        ({"task": "summarise"}, "invalid_task"),
-        ({"vad": "maybe"}, "invalid_field"),
-        ({"precise_timestamps": "sometimes"}, "invalid_field"),
-        ({"model": "/etc"}, "invalid_model"),
-        ({"initial_prompt": "x" * 1001}, "invalid_field"),
-    ]:
-        with pytest.raises(InvalidRequest) as error:
-            parse_options(fields, settings)
-        assert error.value.code == code

@@ -38,7 +38,7 @@ def test_one_process_answers_file_after_file(pool: media.ProbePool, tmp_path: Pa
     clip = tone(tmp_path, 2)
     pids = []
     for _ in range(3):
-        answer = pool.probe(clip, 30)
+        answer = pool.ask(clip, 30)
         assert answer is not None
         assert answer["result"]["duration_seconds"] == pytest.approx(2, abs=0.01)
         pids.extend(pool.idle_pids())
@@ -51,11 +51,11 @@ def test_a_process_is_replaced_after_its_last_use(
 ) -> None:
     monkeypatch.setattr(media, "PROBE_PROCESS_USES", 2)
     clip = tone(tmp_path, 1)
-    pool.probe(clip, 30)
+    pool.ask(clip, 30)
     (first,) = pool.idle_pids()
-    pool.probe(clip, 30)
+    pool.ask(clip, 30)
     assert pool.idle_pids() == []
-    pool.probe(clip, 30)
+    pool.ask(clip, 30)
     assert pool.idle_pids() != [first]
 
 
@@ -63,11 +63,11 @@ def test_a_process_that_died_while_waiting_is_not_used(
     pool: media.ProbePool, tmp_path: Path
 ) -> None:
     clip = tone(tmp_path, 1)
-    pool.probe(clip, 30)
+    pool.ask(clip, 30)
     (first,) = pool.idle_pids()
     pool._idle[0].process.kill()
     pool._idle[0].process.join()
-    answer = pool.probe(clip, 30)
+    answer = pool.ask(clip, 30)
     assert answer is not None
     assert "result" in answer
     assert pool.idle_pids() not in ([], [first])
@@ -87,10 +87,10 @@ def test_a_probe_past_the_time_limit_fails_and_its_process_is_killed(
     pool: media.ProbePool, tmp_path: Path
 ) -> None:
     with pytest.raises(MediaError) as caught:
-        pool.probe(tone(tmp_path, 300), 0.000_001)
+        pool.ask(tone(tmp_path, 300), 0.000_001)
     assert caught.value.code == "probe_timeout"
     assert pool.idle_pids() == []
-    answer = pool.probe(tone(tmp_path, 1), 30)
+    answer = pool.ask(tone(tmp_path, 1), 30)
     assert answer is not None
     assert "result" in answer
 
@@ -99,5 +99,5 @@ def test_media_errors_come_back_from_the_probe_process(tmp_path: Path) -> None:
     junk = tmp_path / "junk.wav"
     junk.write_bytes(b"not audio at all" * 100)
     with pytest.raises(MediaError) as caught:
-        media.probe(junk, 30)
+        media.ProbePool().probe(junk, 30)
     assert caught.value.code == "unsupported_media"

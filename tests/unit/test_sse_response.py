@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from api.live.ledger import Ledger
-from api.live.routes import LiveResponse
 from api.live.stream import LiveStream
 from api.metrics import SSE_CLIENTS
-from tests.support.live_fakes import A, FakeReads, completed, make_hub, processing
+from api.routes.live import LiveResponse
+from tests.support.live_fakes import ANYONE, A, FakeReads, completed, make_hub, processing
 
 pytestmark = pytest.mark.unit
 
@@ -19,8 +19,8 @@ SCOPE = {"type": "http", "method": "GET", "path": "/", "headers": []}
 
 
 async def _open(reads: FakeReads, **options: Any) -> tuple[LiveResponse, LiveStream]:
-    hub = make_hub(reads, **options)
-    stream = LiveStream(hub, Ledger([A]), owner=None)
+    hub = make_hub(**options)
+    stream = LiveStream(hub, reads, Ledger([A]), ANYONE)
     return LiveResponse(stream, await stream.snapshot()), stream
 
 

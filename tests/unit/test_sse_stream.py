@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from api.access.keys import Principal
 from api.live import catchup, cursor
 from api.live.catchup import CatchUpReader, CatchUps
 from api.live.frames import WireEvent, frame
@@ -20,8 +21,18 @@ from api.live.options import LiveOptions
 from api.live.stream import LiveStream, multiplexed_id
 from api.live.subscription import Stale, Subscription
 from api.metrics import SSE_CLIENTS
+from core.db import Database
 from core.events import QueuedEvent, job_channel
-from tests.support.live_fakes import PREFIX, A, B, FakeReads, completed, make_hub, processing
+from tests.support.live_fakes import (
+    ANYONE,
+    PREFIX,
+    A,
+    B,
+    FakeReads,
+    completed,
+    make_hub,
+    processing,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -34,8 +45,8 @@ def test_snapshot_then_live_events_without_duplicates() -> None:
     async def scenario() -> None:
         reads = FakeReads()
         reads.set(A, processing(A, 2))
-        hub = make_hub(reads)
-        stream = LiveStream(hub, Ledger([A]), owner=None)
+        hub = make_hub()
+        stream = LiveStream(hub, reads, Ledger([A]), ANYONE)
         first = await stream.snapshot()
         assert first == frame(processing(A, 2), "2")
         chunk = await stream.handle([processing(A, 1), processing(A, 2), processing(A, 3)], False)
@@ -49,8 +60,8 @@ def test_snapshot_then_live_events_without_duplicates() -> None:
 def test_a_gap_is_read_from_postgres_and_later_live_events_are_dropped() -> None:
     async def scenario() -> None:
         reads = FakeReads()
-        hub = make_hub(reads)
-        stream = LiveStream(hub, Ledger([A], {A: 2}), owner=None)
+        hub = make_hub()
+        stream = LiveStream(hub, reads, Ledger([A], {A: 2}), ANYONE)
         reads.set(A, processing(A, 5))
         chunk = await stream.handle([processing(A, 4), processing(A, 5)], False)
         assert reads.asked == [{A: 2}]
@@ -66,8 +77,8 @@ def test_overflow_resyncs_every_job_from_postgres() -> None:
         reads = FakeReads()
         reads.set(A, processing(A, 3))
         reads.set(B, completed(B, 8), terminal=True)
-        hub = make_hub(reads)
-        stream = LiveStream(hub, Ledger([A, B], {A: 3, B: 1}), None, multiplexed_id("t"))
+        hub = make_hub()
+        stream = LiveStream(hub, reads, Ledger([A, B], {A: 3, B: 1}), ANYONE, multiplexed_id("t"))
         chunk = await stream.handle([], True)
         assert reads.asked == [{A: 3, B: 1}]
         assert chunk == frame(completed(B, 8), "t:3.8")
@@ -79,8 +90,8 @@ def test_overflow_resyncs_every_job_from_postgres() -> None:
 def test_postgres_notices_trigger_a_read_only_when_the_job_moved() -> None:
     async def scenario() -> None:
         reads = FakeReads()
-        hub = make_hub(reads)
-        stream = LiveStream(hub, Ledger([A, B], {A: 4, B: 2}), None, multiplexed_id("t"))
+        hub = make_hub()
+        stream = LiveStream(hub, reads, Ledger([A, B], {A: 4, B: 2}), ANYONE, multiplexed_id("t"))
         assert await stream.handle([Stale(A, 4), Stale(B, 1)], False) == ""
         assert reads.asked == []
         reads.set(A, completed(A, 6), terminal=True)
@@ -101,8 +112,8 @@ def test_per_job_stream_stops_at_its_terminal_event() -> None:
     async def scenario() -> None:
         reads = FakeReads()
         reads.set(A, processing(A, 1))
-        hub = make_hub(reads)
-        stream = LiveStream(hub, Ledger([A]), owner=None)
+        hub = make_hub()
+        stream = LiveStream(hub, reads, Ledger([A]), ANYONE)
         clients = SSE_CLIENTS._value.get()
         first = await stream.snapshot()
         frames = stream.frames(first)
@@ -124,12 +135,12 @@ def test_per_job_stream_stops_at_its_terminal_event() -> None:
 
 def test_a_failing_catch_up_ends_the_stream_and_releases_it() -> None:
     class Broken(FakeReads):
-        async def read(self, owner: str | None, after: Mapping[str, int]) -> CatchUps:
+        async def read(self, principal: Principal, after: Mapping[str, int]) -> CatchUps:
             raise ConnectionError("postgres is down")
 
     async def scenario() -> None:
-        hub = make_hub(Broken())
-        stream = LiveStream(hub, Ledger([A], {A: 1}), owner=None)
+        hub = make_hub()
+        stream = LiveStream(hub, Broken(), Ledger([A], {A: 1}), ANYONE)
         frames = stream.frames("")
         hub._deliver(A, processing(A, 3))
         with pytest.raises(StopAsyncIteration):
@@ -153,7 +164,7 @@ def test_subscription_overflow_drops_the_backlog_and_says_so() -> None:
 
 def test_hub_dispatches_by_job_and_ignores_what_nobody_follows() -> None:
     async def scenario() -> None:
-        hub = make_hub(FakeReads())
+        hub = make_hub()
         mine = hub.subscribe([A])
         both = hub.subscribe([A, B])
         event = processing(B, 1)
@@ -193,7 +204,7 @@ def test_identical_concurrent_catch_ups_share_one_read(monkeypatch: pytest.Monke
     calls: list[dict[str, int]] = []
     release = threading.Event()
 
-    def slow_read(owner: str | None, after: Mapping[str, int]) -> CatchUps:
+    def slow_read(db: Database, principal: Principal, after: Mapping[str, int]) -> CatchUps:
         calls.append(dict(after))
         release.wait(5)
         return {job: None for job in after}
@@ -201,10 +212,12 @@ def test_identical_concurrent_catch_ups_share_one_read(monkeypatch: pytest.Monke
     monkeypatch.setattr(catchup, "_read", slow_read)
 
     async def scenario() -> None:
-        reader = CatchUpReader(concurrency=2)
-        first = asyncio.create_task(reader.read(None, {A: 1}))
-        second = asyncio.create_task(reader.read(None, {A: 1}))
-        other = asyncio.create_task(reader.read("someone", {A: 1}))
+        unreachable = Database.from_url("postgresql+psycopg://nobody@127.0.0.1:1/none")
+        reader = CatchUpReader(unreachable, concurrency=2)
+        someone = Principal("someone", admin=False, fingerprint="0" * 16)
+        first = asyncio.create_task(reader.read(ANYONE, {A: 1}))
+        second = asyncio.create_task(reader.read(ANYONE, {A: 1}))
+        other = asyncio.create_task(reader.read(someone, {A: 1}))
         await asyncio.sleep(0.05)
         first.cancel()
         release.set()
@@ -220,9 +233,9 @@ def test_cursor_in_frames_follows_every_job() -> None:
         reads = FakeReads()
         reads.set(A, processing(A, 2))
         reads.set(B, completed(B, 5), terminal=True)
-        hub = make_hub(reads)
+        hub = make_hub()
         tag = cursor.stream_tag([A, B])
-        stream = LiveStream(hub, Ledger([A, B]), None, multiplexed_id(tag))
+        stream = LiveStream(hub, reads, Ledger([A, B]), ANYONE, multiplexed_id(tag))
         first = await stream.snapshot()
         assert first == frame(processing(A, 2), f"{tag}:2.0") + frame(completed(B, 5), f"{tag}:2.5")
         assert not stream.ledger.finished
@@ -240,11 +253,11 @@ def test_only_the_last_frame_of_a_catch_up_group_carries_the_id() -> None:
         segments = WireEvent(A, 6, "progress", '{"seq":6}')
         reads.set(A, segments, completed(A, 6), terminal=True)
         reads.set(B, processing(B, 2))
-        hub = make_hub(reads)
-        single = LiveStream(hub, Ledger([A]), owner=None)
+        hub = make_hub()
+        single = LiveStream(hub, reads, Ledger([A]), ANYONE)
         assert await single.snapshot() == frame(segments, None) + frame(completed(A, 6), "6")
         single.close()
-        both = LiveStream(hub, Ledger([A, B]), None, multiplexed_id("t"))
+        both = LiveStream(hub, reads, Ledger([A, B]), ANYONE, multiplexed_id("t"))
         assert await both.snapshot() == (
             frame(segments, None)
             + frame(completed(A, 6), "t:6.0")

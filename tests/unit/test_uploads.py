@@ -11,7 +11,7 @@ import pytest
 from api.deps import get_storage
 from api.main import create_app
 from api.uploads import safe_filename
-from core.settings import Settings, get_settings
+from core.settings import Settings
 from core.storage import Storage
 
 pytestmark = [pytest.mark.unit, pytest.mark.anyio]
@@ -26,10 +26,7 @@ def storage(tmp_path: Path) -> Storage:
 
 @pytest.fixture
 def client(storage: Storage) -> httpx.AsyncClient:
-    app = create_app(Settings(max_upload_mb=1), sweeper=False)
-    app.dependency_overrides[get_settings] = lambda: Settings(
-        max_upload_mb=1, max_files_per_request=3
-    )
+    app = create_app(Settings(max_upload_mb=1, max_files_per_request=3), sweeper=False)
     app.dependency_overrides[get_storage] = lambda: storage
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
 

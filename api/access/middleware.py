@@ -6,25 +6,23 @@ session token (`POST /api/session`) as an HttpOnly cookie or as `?token=`, becau
 EventSource, `<audio>` and download links cannot send headers. Cookies are never accepted for
 requests that change something, so a cross-site form cannot act with them.
 
-The middleware sets `request.state.principal` and `request.state.owner` (the owner filter every
-query applies: None for an admin key or anonymous access). Without keys every request is
-anonymous; `python -m api` refuses to listen beyond loopback in that case unless
-ALLOW_ANONYMOUS is set.
+The middleware sets `request.state.principal`; routes read it once through `PrincipalDep`, and
+every query of transcriptions goes through `api.access.visibility.visible_transcriptions`.
+Without keys every request is anonymous; `python -m api` refuses to listen beyond loopback in
+that case unless ALLOW_ANONYMOUS is set.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
+from fastapi import Request
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.keys import ANONYMOUS_PRINCIPAL, KeyTable, Principal
-from api.schemas import ErrorBody, error_body
-from api.session_tokens import COOKIE_NAME, QUERY_PARAMETER, SessionSigner
+from api.access.keys import ANONYMOUS_PRINCIPAL, KeyTable, Principal
+from api.access.session_tokens import COOKIE_NAME, QUERY_PARAMETER, SessionSigner
+from api.schemas import error_body
 from core.errors import Unauthorized
 
 OPEN_PATHS = frozenset({"/api/health"})
@@ -72,7 +70,6 @@ class AccessControl:
                 return
             principal = found
         state["principal"] = principal
-        state["owner"] = principal.scope
         await self.app(scope, receive, send)
 
     def _authenticate(self, scope: Scope) -> tuple[Principal | None, str]:
@@ -118,67 +115,3 @@ def principal_of(request: Request) -> Principal:
     if keys is not None and keys.enabled:
         raise Unauthorized("An API key is required (`Authorization: Bearer <API key>`).")
     return ANONYMOUS_PRINCIPAL
-
-
-# --- the session endpoints ---------------------------------------------------------------
-
-router = APIRouter(prefix="/api/session", tags=["session"])
-UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "API keys are configured and none valid was sent"}
-}
-
-
-class SessionInfo(BaseModel):
-    owner: str | None
-    """The key's owner name (null for anonymous access)."""
-    admin: bool
-    """True when every transcription is visible (an admin key, or anonymous access)."""
-    auth_required: bool
-
-
-class SessionToken(SessionInfo):
-    token: str
-    expires_at: int
-    """Unix time (seconds) after which the token is refused."""
-
-
-def _info(request: Request) -> SessionInfo:
-    principal = principal_of(request)
-    return SessionInfo(
-        owner=principal.stamp,
-        admin=principal.admin,
-        auth_required=request.state.keys.enabled,
-    )
-
-
-@router.get("", response_model=SessionInfo, responses=UNAUTHORIZED)
-def whoami(request: Request) -> SessionInfo:
-    """Who the request's key (or session) belongs to; 401 when a key is needed."""
-    return _info(request)
-
-
-@router.post("", response_model=SessionToken, responses=UNAUTHORIZED)
-def open_session(request: Request, response: Response) -> SessionToken:
-    """Trade the API key for a short-lived token, also set as an HttpOnly cookie, that
-    authenticates GET requests a browser cannot add headers to (SSE, media, downloads)."""
-    signer: SessionSigner = request.state.signer
-    token, expires = signer.issue(principal_of(request))
-    response.set_cookie(
-        COOKIE_NAME,
-        token,
-        max_age=signer.ttl_seconds,
-        path="/api",
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return SessionToken(**_info(request).model_dump(), token=token, expires_at=expires)
-
-
-@router.delete("", status_code=204)
-def close_session() -> Response:
-    """Forget the session cookie (sign out)."""
-    response = Response(status_code=204)
-    response.delete_cookie(COOKIE_NAME, path="/api", httponly=True, samesite="strict")
-    return response

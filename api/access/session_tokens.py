@@ -16,7 +16,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from api.keys import KeyTable, Principal
+from api.access.keys import KeyTable, Principal
 
 COOKIE_NAME = "soundscripter_session"
 QUERY_PARAMETER = "token"

@@ -6,16 +6,18 @@ import logging
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 from sse_starlette import EventSourceResponse
 from sse_starlette.sse import SendTimeoutError
 from starlette.types import Message, Receive, Scope, Send
 
+from api.access.keys import Principal
+from api.deps import PrincipalDep, ResourcesDep
 from api.live import cursor
-from api.live.hub import EventHub
 from api.live.ledger import Ledger
 from api.live.stream import LiveStream, multiplexed_id
+from api.resources import Resources
 from api.schemas import ErrorBody
 from core.errors import InvalidRequest, NotFound
 
@@ -66,14 +68,10 @@ class LiveResponse(EventSourceResponse):
             self.stream.close()
 
 
-def _hub(request: Request) -> EventHub:
-    hub: EventHub = request.app.state.event_hub
-    return hub
-
-
-def _owner(request: Request) -> str | None:
-    """The caller's owner scope, set by authentication (None: every job is visible)."""
-    return getattr(request.state, "owner", None)
+def _stream(
+    resources: Resources, ledger: Ledger, principal: Principal, **options: Any
+) -> LiveStream:
+    return LiveStream(resources.hub, resources.catch_ups, ledger, principal, **options)
 
 
 async def _snapshot(stream: LiveStream) -> str:
@@ -96,7 +94,12 @@ def _respond(stream: LiveStream, first: str) -> Response:
     response_class=Response,
     responses={**_STREAM_DOC, 404: {"model": ErrorBody, "description": "No such transcription"}},
 )
-async def job_events(job_id: uuid.UUID, request: Request, last_event_id: LastEventId = None) -> Any:
+async def job_events(
+    job_id: uuid.UUID,
+    resources: ResourcesDep,
+    principal: PrincipalDep,
+    last_event_id: LastEventId = None,
+) -> Any:
     """Live events of one transcription; the stream ends after its terminal event.
 
     Starts with the job's state (and the segments so far), or, with `Last-Event-ID`, with what
@@ -104,7 +107,7 @@ async def job_events(job_id: uuid.UUID, request: Request, last_event_id: LastEve
     """
     key = str(job_id)
     ledger = Ledger([key], {key: cursor.job_seq(last_event_id)})
-    stream = LiveStream(_hub(request), ledger, _owner(request))
+    stream = _stream(resources, ledger, principal)
     first = await _snapshot(stream)
     if key in ledger.gone:
         stream.close()
@@ -141,7 +144,8 @@ def _parse_ids(raw: str, limit: int) -> list[str]:
     responses={**_STREAM_DOC, 422: {"model": ErrorBody, "description": "Invalid ids or since"}},
 )
 async def events(
-    request: Request,
+    resources: ResourcesDep,
+    principal: PrincipalDep,
     ids: Annotated[str, Query(max_length=40000, description="Comma-separated job ids")],
     since: Annotated[
         str | None, Query(max_length=60000, description="Comma-separated <id>:<seq> positions")
@@ -154,10 +158,9 @@ async def events(
     own `Last-Event-ID`. An id that names no visible transcription gets one `cancelled` event
     with `deleted: true`.
     """
-    hub = _hub(request)
-    job_ids = _parse_ids(ids, hub.options.max_jobs_per_stream)
+    job_ids = _parse_ids(ids, resources.live.max_jobs_per_stream)
     tag = cursor.stream_tag(job_ids)
     resume = cursor.parse_since(since, cursor.decode(last_event_id, job_ids, tag))
     ledger = Ledger(job_ids, resume.after, resume.gone)
-    stream = LiveStream(hub, ledger, _owner(request), multiplexed_id(tag))
+    stream = _stream(resources, ledger, principal, event_id=multiplexed_id(tag))
     return _respond(stream, await _snapshot(stream))
