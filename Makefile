@@ -15,7 +15,7 @@ WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts
 TEST_TOOLS := espeak-ng:espeak-ng ffmpeg:ffmpeg chromium:chromium docker-compose:docker-compose
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-unit test-integration test-faults test-e2e screenshots lint format typecheck web bench \
+.PHONY: help run test test-unit test-integration test-faults test-e2e screenshots lint format typecheck web web-types web-types-check bench \
 	system-packages deps deps-dev migrate clean
 
 help: ## List the commands
@@ -25,7 +25,7 @@ help: ## List the commands
 run: deps web ## Run the platform (API + web UI + workers under Supervisor) in the foreground
 	$(PY) deploy/run_local.py
 
-test: deps-dev system-packages web ## Run every check and test (lint, web tests, all pytest tiers)
+test: deps-dev system-packages web web-types-check ## Run every check and test (lint, web tests, all pytest tiers)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
@@ -47,7 +47,7 @@ test-e2e: deps-dev system-packages web ## End-to-end tests (real processes, mode
 screenshots: deps-dev system-packages web ## Run the browser tests and refresh docs/screenshots/
 	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
 
-lint: deps-dev ## ruff lint and format check, mypy
+lint: deps-dev web-types-check ## ruff lint and format check, mypy, generated web types up to date
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
@@ -73,6 +73,22 @@ web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
 web/node_modules/.installed: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 	@touch $@
+
+# The web client's wire types are generated from the API's OpenAPI schema, built from
+# `api.main.create_app` without starting it (no service is needed), and committed.
+WEB_TYPES_DIR := web/src/api
+WEB_TYPES := $(WEB_TYPES_DIR)/schema.d.ts $(WEB_TYPES_DIR)/states.generated.ts
+
+web-types: deps web/node_modules/.installed ## Regenerate the web client's API types (web/src/api/schema.d.ts, states.generated.ts)
+	set -o pipefail; $(PY) -m api.openapi | node web/scripts/generate-types.mjs $(WEB_TYPES_DIR)
+
+web-types-check: deps web/node_modules/.installed ## Fail if the committed web API types differ from the current schema
+	@set -o pipefail; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(PY) -m api.openapi | node web/scripts/generate-types.mjs "$$tmp" || exit 1; \
+	stale=0; for file in $(WEB_TYPES); do \
+		diff -u "$$file" "$$tmp/$${file##*/}" || stale=1; \
+	done; \
+	if [ $$stale -ne 0 ]; then echo "The web API types are stale: run 'make web-types' and commit them." >&2; exit 1; fi
 
 deps: $(VENV)/.runtime ## Install the runtime Python packages into .venv
 deps-dev: $(VENV)/.dev ## Install runtime and development Python packages into .venv

@@ -5,9 +5,9 @@ import { WaveIcon } from "./components/Icons";
 import { Link, matchPath, useLocation } from "./router";
 import { JobsProvider } from "./state/JobsProvider";
 import { UploadsProvider } from "./state/UploadsProvider";
-import { LibraryView } from "./views/LibraryView";
+import { LibraryView } from "./views/library/LibraryView";
 import { NotFoundView } from "./views/NotFoundView";
-import { TranscriptView } from "./views/TranscriptView";
+import { TranscriptView } from "./views/transcript/TranscriptView";
 import { UploadView } from "./views/UploadView";
 
 function Routes({ pathname }: { pathname: string }) {

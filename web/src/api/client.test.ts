@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { jsonResponse, transcription } from "../test/fakes";
-import type { UploadOptions } from "./types";
+import type { UploadOptions } from "../uploadOptions";
 import {
   ApiError,
   apiUrl,

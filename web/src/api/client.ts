@@ -5,13 +5,15 @@
 
 import type {
   ErrorInfo,
-  Transcription,
+  ListQuery,
   TranscriptFormat,
+  TranscriptionDetail,
   TranscriptionPage,
-  UploadOptions,
+  TranscriptionSummary,
+  UploadForm,
   UploadResponse,
-  Status,
 } from "./types";
+import type { UploadOptions } from "../uploadOptions";
 import { authHeaders, currentSessionToken, UNAUTHORIZED_EVENT } from "./auth";
 
 function normalizeBase(raw: string | undefined): string {
@@ -132,28 +134,22 @@ async function request<T>(method: string, path: string, params?: Params, signal?
   }
 }
 
-export interface ListQuery {
-  limit?: number;
-  cursor?: string | null;
-  q?: string;
-  text?: string;
-  status?: Status | "";
-}
+export type { ListQuery };
 
 export function listTranscriptions(query: ListQuery, signal?: AbortSignal): Promise<TranscriptionPage> {
   return request<TranscriptionPage>("GET", "/api/transcriptions", { ...query }, signal);
 }
 
-export function getTranscription(id: string, signal?: AbortSignal): Promise<Transcription> {
-  return request<Transcription>("GET", `/api/transcriptions/${encodeURIComponent(id)}`, undefined, signal);
+export function getTranscription(id: string, signal?: AbortSignal): Promise<TranscriptionDetail> {
+  return request<TranscriptionDetail>("GET", `/api/transcriptions/${encodeURIComponent(id)}`, undefined, signal);
 }
 
-export function cancelTranscription(id: string): Promise<Transcription | undefined> {
-  return request<Transcription | undefined>("POST", `/api/transcriptions/${encodeURIComponent(id)}/cancel`);
+export function cancelTranscription(id: string): Promise<TranscriptionSummary | undefined> {
+  return request<TranscriptionSummary | undefined>("POST", `/api/transcriptions/${encodeURIComponent(id)}/cancel`);
 }
 
-export function retryTranscription(id: string): Promise<Transcription | undefined> {
-  return request<Transcription | undefined>("POST", `/api/transcriptions/${encodeURIComponent(id)}/retry`);
+export function retryTranscription(id: string): Promise<TranscriptionSummary | undefined> {
+  return request<TranscriptionSummary | undefined>("POST", `/api/transcriptions/${encodeURIComponent(id)}/retry`);
 }
 
 export function deleteTranscription(id: string): Promise<void> {
@@ -189,7 +185,7 @@ export function openEventSource(ids: readonly string[], since?: StreamPositions 
 // ---------------------------------------------------------------- uploads
 
 export type UploadOutcome =
-  | { kind: "accepted"; transcription: Transcription }
+  | { kind: "accepted"; transcription: TranscriptionSummary }
   | { kind: "rejected"; error: ErrorInfo }
   | { kind: "failed"; error: ErrorInfo }
   | { kind: "aborted" };
@@ -219,6 +215,18 @@ export function interpretUploadResponse(status: number, bodyText: string): Uploa
   return { kind: "failed", error: info };
 }
 
+/** The multipart body of a one-file upload; field names are checked against the API's form. */
+export function uploadForm(file: File, options: UploadOptions): FormData {
+  const form = new FormData();
+  const field = (name: keyof UploadForm, value: string) => form.append(name, value);
+  form.append("files" satisfies keyof UploadForm, file, file.name);
+  if (options.language) field("language", options.language);
+  field("task", options.task);
+  field("word_timestamps", options.wordTimestamps ? "true" : "false");
+  field("precise_timestamps", options.preciseTimestamps ? "true" : "false");
+  return form;
+}
+
 export interface UploadHandle {
   result: Promise<UploadOutcome>;
   abort(): void;
@@ -231,12 +239,7 @@ export function uploadFile(
   onProgress: (loaded: number, total: number) => void,
 ): UploadHandle {
   const xhr = new XMLHttpRequest();
-  const form = new FormData();
-  form.append("files", file, file.name);
-  if (options.language) form.append("language", options.language);
-  form.append("task", options.task);
-  form.append("word_timestamps", options.wordTimestamps ? "true" : "false");
-  form.append("precise_timestamps", options.preciseTimestamps ? "true" : "false");
+  const form = uploadForm(file, options);
 
   const result = new Promise<UploadOutcome>((resolve) => {
     xhr.upload.onprogress = (event) => {

@@ -1,111 +1,44 @@
-// Wire types of the SoundScripter HTTP API (v1).
+// Names for the wire types of the SoundScripter HTTP API (v1).
+//
+// Every shape here is generated from the API's OpenAPI schema into ./schema.d.ts and
+// ./states.generated.ts by `make web-types`; this module only gives them short names.
+// Never write a wire field here by hand: change the Python model and regenerate.
 
-export type Status = "queued" | "processing" | "completed" | "failed" | "cancelled";
+import type { components, paths } from "./schema";
+import type { EventType } from "./states.generated";
 
-export const STATUSES: readonly Status[] = ["queued", "processing", "completed", "failed", "cancelled"];
+type Schemas = components["schemas"];
 
-export type EventType = Status | "progress";
+export type { EventType, JobStatus, TerminalStatus } from "./states.generated";
 
-export const EVENT_TYPES: readonly EventType[] = [
-  "queued",
-  "processing",
-  "progress",
-  "completed",
-  "failed",
-  "cancelled",
-];
+export type ErrorInfo = Schemas["ErrorOut"];
+export type Segment = Schemas["SegmentOut"];
 
-export interface ErrorInfo {
-  code: string;
-  message: string;
-}
+/** A transcription as listed, uploaded, cancelled or retried (no segments). */
+export type TranscriptionSummary = Schemas["TranscriptionPublic"];
+/** A transcription read on its own, with its segments. */
+export type TranscriptionDetail = Schemas["TranscriptionDetail"];
+/** Any record of a transcription the API sends: segments only in the detail. */
+export type Transcription = TranscriptionSummary & Partial<Pick<TranscriptionDetail, "segments">>;
 
-export interface Word {
-  start: number;
-  end: number;
-  word: string;
-  probability?: number;
-}
+export type TranscriptionPage = Schemas["TranscriptionPage"];
+export type UploadResponse = Schemas["UploadResult"];
+export type RejectedFile = Schemas["Rejection"];
 
-export interface Segment {
-  index: number;
-  start: number;
-  end: number;
-  text: string;
-  words?: Word[] | null;
-}
-
-export interface Transcription {
-  id: string;
-  filename: string;
-  status: Status;
-  progress: number;
-  duration_seconds: number | null;
-  language: string | null;
-  model?: string | null;
-  task?: string | null;
-  /** Decoded with Whisper's timestamp tokens (exact segment times); otherwise sentence times are estimated within each chunk. */
-  precise_timestamps: boolean;
-  content_type?: string | null;
-  media_kind?: "audio" | "video" | string | null;
-  size_bytes?: number | null;
-  attempts?: number | null;
-  created_at: string;
-  started_at?: string | null;
-  completed_at?: string | null;
-  error: ErrorInfo | null;
-  text?: string | null;
-  segments?: Segment[];
-  /** Sequence number of the job's latest event: orders this record against server-sent events. */
-  seq?: number | null;
-}
-
-export interface TranscriptionPage {
-  items: Transcription[];
-  next_cursor: string | null;
-}
-
-export interface RejectedFile {
-  filename: string;
-  error: ErrorInfo;
-}
-
-export interface UploadResponse {
-  items: Transcription[];
-  rejected: RejectedFile[];
-}
+/** The fields of the one-file upload form (`POST /api/transcriptions`, multipart). */
+export type UploadForm = paths["/api/transcriptions"]["post"]["requestBody"]["content"]["multipart/form-data"];
+/** The query of `GET /api/transcriptions`. */
+export type ListQuery = NonNullable<paths["/api/transcriptions"]["get"]["parameters"]["query"]>;
+/** The `format` of a transcript download. */
+export type TranscriptFormat = NonNullable<
+  NonNullable<paths["/api/transcriptions/{job_id}/transcript"]["get"]["parameters"]["query"]>["format"]
+>;
 
 /** The JSON `data` of one server-sent event. */
-export interface JobEventData {
-  id: string;
-  seq: number;
-  status: Status;
-  progress: number;
-  segment?: Segment;
-  segments?: Segment[];
-  text?: string | null;
-  language?: string | null;
-  duration_seconds?: number | null;
-  /** On `processing` events: which attempt at the job is running. */
-  attempt?: number | null;
-  error?: ErrorInfo | null;
-  /** Set on the event that announces the job was deleted. */
-  deleted?: boolean;
-}
+export type JobEventData = Schemas["JobEvent"];
 
+/** One server-sent event as received: its `event:` name and its parsed `data`. */
 export interface JobEvent {
   type: EventType;
   data: JobEventData;
-}
-
-export type TranscriptFormat = "txt" | "srt" | "vtt" | "json" | "tsv";
-
-export const TRANSCRIPT_FORMATS: readonly TranscriptFormat[] = ["txt", "srt", "vtt", "json", "tsv"];
-
-export interface UploadOptions {
-  /** Empty string means automatic language detection. */
-  language: string;
-  task: "transcribe" | "translate";
-  wordTimestamps: boolean;
-  preciseTimestamps: boolean;
 }

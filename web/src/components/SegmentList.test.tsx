@@ -1,7 +1,8 @@
 import { fireEvent, render, screen } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import type { Segment } from "../api/types";
-import { SegmentList, positionAt, segmentAt } from "./SegmentList";
+import { positionAt, segmentAt } from "../playback";
+import { SegmentList } from "./SegmentList";
 
 const segments: Segment[] = [
   { index: 0, start: 0, end: 2.5, text: " First sentence." },

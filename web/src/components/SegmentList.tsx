@@ -1,13 +1,7 @@
 import { Fragment, memo, useEffect, useRef, type MouseEvent } from "react";
-import type { Segment, Word } from "../api/types";
+import type { Segment } from "../api/types";
 import { formatTimestamp } from "../format";
-
-export interface PlaybackPosition {
-  /** `index` of the segment being played, or null between segments. */
-  segment: number | null;
-  /** Position in that segment's `words` of the word being played, when words are known. */
-  word: number | null;
-}
+import { segmentWords, type Word } from "../playback";
 
 interface SegmentListProps {
   segments: readonly Segment[];
@@ -17,41 +11,6 @@ interface SegmentListProps {
   onSeek: (segment: Segment, at?: number) => void;
   /** Scroll the active segment into view as playback moves on. */
   follow?: boolean;
-}
-
-/** The last element whose start is at or before `time` (binary search over sorted starts). */
-function lastStartingBefore<T extends { start: number }>(items: readonly T[], time: number): number {
-  let low = 0;
-  let high = items.length - 1;
-  let found = -1;
-  while (low <= high) {
-    const middle = (low + high) >> 1;
-    if (items[middle]!.start <= time) {
-      found = middle;
-      low = middle + 1;
-    } else {
-      high = middle - 1;
-    }
-  }
-  return found;
-}
-
-/** The index of the segment playing at `time`, or null between segments. */
-export function segmentAt(segments: readonly Segment[], time: number): number | null {
-  const found = lastStartingBefore(segments, time);
-  if (found === -1) return null;
-  const segment = segments[found]!;
-  return time < segment.end ? segment.index : null;
-}
-
-/** Where playback is at `time`: the segment, and the word within it if words are known. */
-export function positionAt(segments: readonly Segment[], time: number): PlaybackPosition {
-  const found = lastStartingBefore(segments, time);
-  const segment = found === -1 ? undefined : segments[found];
-  if (!segment || time >= segment.end) return { segment: null, word: null };
-  const words = segment.words ?? [];
-  const word = words.length > 0 ? lastStartingBefore(words, time) : -1;
-  return { segment: segment.index, word: word === -1 ? null : word };
 }
 
 interface SegmentRowProps {
@@ -87,7 +46,8 @@ const SegmentRow = memo(function SegmentRow({ segment, active, activeWord, onSee
     if (Number.isFinite(at)) onSeek(segment, at);
     else onSeek(segment);
   };
-  const words = segment.words && segment.words.length > 0 ? segment.words : null;
+  const timed = segmentWords(segment);
+  const words = timed.length > 0 ? timed : null;
   return (
     <li>
       <button

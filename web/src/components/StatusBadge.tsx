@@ -1,7 +1,6 @@
-import type { Status } from "../api/types";
-import { STATUS_LABELS } from "../status";
+import { STATUS_LABELS, type JobStatus } from "../status";
 
-export function StatusBadge({ status }: { status: Status }) {
+export function StatusBadge({ status }: { status: JobStatus }) {
   return (
     <span className={`badge badge--${status}`} data-status={status}>
       <span className="badge__dot" aria-hidden="true" />

@@ -1,5 +1,5 @@
 import { useId } from "react";
-import type { UploadOptions } from "../api/types";
+import { UPLOAD_TASKS, type UploadOptions } from "../uploadOptions";
 import { languageName } from "../format";
 import { LANGUAGE_CODES } from "../languages";
 
@@ -40,7 +40,7 @@ export function UploadOptionsForm({ value, onChange }: UploadOptionsFormProps) {
           Task
         </span>
         <div className="segmented">
-          {(["transcribe", "translate"] as const).map((task) => (
+          {UPLOAD_TASKS.map((task) => (
             <label key={task} className={`segmented__option${value.task === task ? " is-selected" : ""}`}>
               <input
                 type="radio"

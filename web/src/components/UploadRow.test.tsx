@@ -1,6 +1,7 @@
 import { fireEvent, render, screen } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import { applyEvent } from "../state/jobs";
+import { receivedEvent } from "../test/fakes";
 import type { UploadItem } from "../state/uploads";
 import { UploadRow } from "./UploadRow";
 
@@ -68,11 +69,11 @@ describe("UploadRow", () => {
   });
 
   it("follows the transcription and shows the text as it arrives", () => {
-    let job = applyEvent(undefined, { type: "processing", data: { id: "j1", seq: 2, status: "processing", progress: 0, attempt: 1 } });
-    job = applyEvent(job, {
-      type: "progress",
-      data: { id: "j1", seq: 3, status: "processing", progress: 0.4, segment: { index: 0, start: 0, end: 2, text: " Hello there." } },
-    });
+    let job = applyEvent(undefined, receivedEvent("processing", { id: "j1", seq: 2, status: "processing", progress: 0, attempt: 1 }));
+    job = applyEvent(
+      job,
+      receivedEvent("progress", { id: "j1", seq: 3, status: "processing", progress: 0.4, segment: { index: 0, start: 0, end: 2, text: " Hello there." } }),
+    );
     renderRow(item({ phase: "accepted", jobId: "j1", loaded: 10, total: 10 }), job);
     const bar = screen.getByRole("progressbar", { name: "Transcription progress of meeting.mp3" });
     expect(bar.getAttribute("aria-valuenow")).toBe("40");

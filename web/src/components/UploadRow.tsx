@@ -1,9 +1,9 @@
 import { memo, useEffect, useRef } from "react";
 import { formatBytes, formatDuration, formatPercent, languageName } from "../format";
 import { Link } from "../router";
-import { isTerminal, transcriptText, type JobState } from "../state/jobs";
+import { jobText, type JobState } from "../state/jobs";
 import { uploadFraction, type UploadItem } from "../state/uploads";
-import { STATUS_LABELS } from "../status";
+import { isTerminal, STATUS_LABELS } from "../status";
 import { CloseIcon, WaveIcon } from "./Icons";
 import { ProgressBar } from "./ProgressBar";
 import { StatusBadge } from "./StatusBadge";
@@ -31,15 +31,15 @@ function phaseLabel(item: UploadItem, job: JobState | undefined): string {
     case "accepted":
       if (!job) return "Uploaded";
       if (job.deleted) return "Deleted";
-      if (job.status === "queued") return "Queued for transcription";
-      return STATUS_LABELS[job.status];
+      if (job.record.status === "queued") return "Queued for transcription";
+      return STATUS_LABELS[job.record.status];
   }
 }
 
 function LiveText({ job, label }: { job: JobState; label: string }) {
   const box = useRef<HTMLDivElement>(null);
-  const text = transcriptText(job);
-  const running = !isTerminal(job.status);
+  const text = jobText(job);
+  const running = !isTerminal(job.record.status);
   useEffect(() => {
     const element = box.current;
     if (element && running) element.scrollTop = element.scrollHeight;
@@ -54,7 +54,7 @@ function LiveText({ job, label }: { job: JobState; label: string }) {
 
 function UploadRowView({ item, job, onCancel, onRetry, onDismiss }: UploadRowProps) {
   const label = phaseLabel(item, job);
-  const status = item.phase === "accepted" && !job?.deleted ? job?.status : undefined;
+  const status = item.phase === "accepted" && !job?.deleted ? job?.record.status : undefined;
   const canDismiss = item.phase !== "uploading" && item.phase !== "waiting";
   return (
     <li className={`upload-row upload-row--${item.phase}`} data-phase={item.phase} data-status={status}>
@@ -72,8 +72,8 @@ function UploadRowView({ item, job, onCancel, onRetry, onDismiss }: UploadRowPro
           )}
           <span className="upload-row__meta">
             {formatBytes(item.size)}
-            {job?.durationSeconds ? ` · ${formatDuration(job.durationSeconds)}` : ""}
-            {job?.language ? ` · ${languageName(job.language)}` : ""}
+            {job?.record.duration_seconds ? ` · ${formatDuration(job.record.duration_seconds)}` : ""}
+            {job?.record.language ? ` · ${languageName(job.record.language)}` : ""}
           </span>
         </div>
         <div className="upload-row__actions">
@@ -113,7 +113,7 @@ function UploadRowView({ item, job, onCancel, onRetry, onDismiss }: UploadRowPro
           </span>
         ) : null}
         {job && status === "processing" ? (
-          <span className="upload-row__numbers">{formatPercent(job.progress)}</span>
+          <span className="upload-row__numbers">{formatPercent(job.record.progress)}</span>
         ) : null}
       </div>
 
@@ -128,7 +128,7 @@ function UploadRowView({ item, job, onCancel, onRetry, onDismiss }: UploadRowPro
       {job && status && !isTerminal(status) ? (
         <ProgressBar
           tone="transcribe"
-          value={status === "queued" ? null : job.progress}
+          value={status === "queued" ? null : job.record.progress}
           label={`Transcription progress of ${item.filename}`}
         />
       ) : null}
@@ -140,10 +140,10 @@ function UploadRowView({ item, job, onCancel, onRetry, onDismiss }: UploadRowPro
         </p>
       ) : null}
 
-      {job && status === "failed" && job.error ? (
+      {job && status === "failed" && job.record.error ? (
         <p className="upload-row__error" role="alert">
-          {job.error.message}
-          {job.error.code ? <span className="upload-row__code"> ({job.error.code})</span> : null}
+          {job.record.error.message}
+          {job.record.error.code ? <span className="upload-row__code"> ({job.record.error.code})</span> : null}
         </p>
       ) : null}
 

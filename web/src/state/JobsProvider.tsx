@@ -14,7 +14,8 @@ import {
   type ReactNode,
 } from "react";
 import { getTranscription, openEventSource, type StreamPositions } from "../api/client";
-import { isTerminal, jobsReducer, type JobsAction, type JobState, type JobsState } from "./jobs";
+import { isTerminal } from "../status";
+import { jobsReducer, type JobsAction, type JobState, type JobsState } from "./jobs";
 import { JobEventStream, type ConnectionState } from "./eventStream";
 
 interface JobsContextValue {
@@ -72,7 +73,7 @@ export function JobsProvider({
       [...watched.keys()]
         .filter((id) => {
           const job = jobs[id];
-          return job !== undefined && !isTerminal(job.status);
+          return job !== undefined && !isTerminal(job.record.status);
         })
         .sort()
         .join(","),
@@ -88,7 +89,7 @@ export function JobsProvider({
   useEffect(() => {
     for (const id of watched.keys()) {
       const job = jobs[id];
-      if (!job || !isTerminal(job.status) || job.settled || job.deleted) continue;
+      if (!job || !isTerminal(job.record.status) || job.settled || job.deleted) continue;
       const attempt = `${id}@${job.lastSeq}`;
       if (refreshed.current.has(attempt)) continue;
       refreshed.current.add(attempt);

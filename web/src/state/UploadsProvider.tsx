@@ -13,8 +13,8 @@ import {
   type ReactNode,
 } from "react";
 import { ApiError, getTranscription, uploadFile, type UploadHandle } from "../api/client";
-import type { UploadOptions } from "../api/types";
-import { isTerminal } from "./jobs";
+import type { UploadOptions } from "../uploadOptions";
+import { isTerminal } from "../status";
 import { useJobs, useJobsDispatch, useWatchJobs } from "./JobsProvider";
 import { parseStored, toStored, uploadsReducer, type UploadItem } from "./uploads";
 
@@ -188,7 +188,7 @@ export function UploadsProvider({
 
   const clearFinished = useCallback(() => {
     const finished = Object.values(jobs)
-      .filter((job) => isTerminal(job.status))
+      .filter((job) => isTerminal(job.record.status))
       .map((job) => job.id);
     dispatch({ type: "clearedDone", finishedJobIds: finished });
   }, [jobs]);

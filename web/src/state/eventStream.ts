@@ -4,8 +4,8 @@
 // connections. After a failure it reopens with a full snapshot.
 
 import type { StreamPositions } from "../api/client";
+import { EVENT_TYPES } from "../api/states.generated";
 import type { EventType, JobEvent, JobEventData } from "../api/types";
-import { EVENT_TYPES } from "../api/types";
 
 export type ConnectionState = "idle" | "connecting" | "open" | "reconnecting";
 

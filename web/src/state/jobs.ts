@@ -10,30 +10,38 @@
 //   transition the server allows out of those states) starts the job again.
 // - A new run (retry, requeue after a lost worker, or a new `attempt`) starts with no segments,
 //   as the server deletes the previous run's segments; late segments of the old run are dropped.
+//
+// Each job keeps its record once (`record`, the API's fields); events update the fields they
+// carry in place. Only the ordering state (`lastSeq`, `runStartSeq`, …) sits beside it.
 
-import type { ErrorInfo, JobEvent, Segment, Status, Transcription } from "../api/types";
-import { STATUSES } from "../api/types";
+import type { JobEvent, JobEventData, JobStatus, Segment, Transcription } from "../api/types";
+import { isJobStatus, isTerminal } from "../status";
+import { mergeSegments, transcriptText } from "./segments";
+
+/** The record's fields that events carry too, so they change while a job runs. */
+export type LiveFields = Pick<Transcription, "progress" | "text" | "error" | "language" | "duration_seconds"> & {
+  status: JobStatus;
+  /** Which attempt is (or was last) running; null until known. */
+  attempts: number | null;
+};
+
+/**
+ * What is known of a job: the latest API record with every newer event's fields applied.
+ * A job known only from events has the live fields alone. Its `id`, `seq` and `segments` are
+ * kept beside it in `JobState`.
+ */
+export type JobRecord = LiveFields & Partial<Omit<Transcription, keyof LiveFields | "id" | "seq" | "segments">>;
 
 export interface JobState {
   id: string;
-  status: Status;
-  /** 0–1 */
-  progress: number;
+  record: JobRecord;
   /** Highest `seq` applied; -1 before any. */
   lastSeq: number;
   /** Segments carried by events older than this belong to an earlier run and are dropped. */
   runStartSeq: number;
-  /** Which attempt is (or was last) running, when known. */
-  attempt: number | null;
   /** Ordered by `index`. */
   segments: readonly Segment[];
-  text: string | null;
-  error: ErrorInfo | null;
-  language: string | null;
-  durationSeconds: number | null;
-  /** The latest record read from the API (its `segments` are kept in `segments`). */
-  info: Omit<Transcription, "segments"> | null;
-  /** True when `info` was read while the job was already in its terminal state. */
+  /** True when the record was read while the job was already in its terminal state. */
   settled: boolean;
   /** The server announced that the job was deleted. */
   deleted: boolean;
@@ -47,154 +55,131 @@ export type JobsAction =
   | { type: "event"; event: JobEvent }
   | { type: "removed"; id: string };
 
-const TERMINAL: ReadonlySet<Status> = new Set<Status>(["completed", "failed", "cancelled"]);
-
-export function isTerminal(status: Status): boolean {
-  return TERMINAL.has(status);
-}
-
-function isStatus(value: unknown): value is Status {
-  return typeof value === "string" && (STATUSES as readonly string[]).includes(value);
-}
-
 function clampProgress(value: unknown, fallback: number): number {
   if (typeof value !== "number" || Number.isNaN(value)) return fallback;
   return Math.min(1, Math.max(0, value));
 }
 
-function sameSegment(a: Segment, b: Segment): boolean {
-  return (
-    a.start === b.start &&
-    a.end === b.end &&
-    a.text === b.text &&
-    (a.words?.length ?? 0) === (b.words?.length ?? 0)
-  );
-}
-
-/** Merges `incoming` into `existing` by `index`; returns `existing` itself when nothing changed. */
-export function mergeSegments(existing: readonly Segment[], incoming: readonly Segment[]): readonly Segment[] {
-  if (incoming.length === 0) return existing;
-  const byIndex = new Map<number, Segment>();
-  for (const segment of existing) byIndex.set(segment.index, segment);
-  let changed = false;
-  for (const segment of incoming) {
-    if (!segment || typeof segment.index !== "number") continue;
-    const previous = byIndex.get(segment.index);
-    if (!previous || !sameSegment(previous, segment)) {
-      byIndex.set(segment.index, segment);
-      changed = true;
-    }
-  }
-  if (!changed) return existing;
-  return [...byIndex.values()].sort((a, b) => a.index - b.index);
-}
-
 export function emptyJob(id: string): JobState {
   return {
     id,
-    status: "queued",
-    progress: 0,
+    record: { status: "queued", progress: 0, attempts: null, text: null, error: null, language: null, duration_seconds: null },
     lastSeq: -1,
     runStartSeq: -1,
-    attempt: null,
     segments: [],
-    text: null,
-    error: null,
-    language: null,
-    durationSeconds: null,
-    info: null,
     settled: false,
     deleted: false,
   };
 }
 
-function withoutSegments(transcription: Transcription): Omit<Transcription, "segments"> {
-  const { segments: _segments, ...info } = transcription;
-  return info;
+function liveFieldsOf(record: JobRecord): LiveFields {
+  const { status, progress, attempts, text, error, language, duration_seconds } = record;
+  return { status, progress, attempts, text, error, language, duration_seconds };
+}
+
+/** The record's own fields, as the API sent them (status checked, `id`, `seq`, `segments` set apart). */
+function recordOf(transcription: Transcription): JobRecord {
+  const { id: _id, seq: _seq, segments: _segments, ...fields } = transcription;
+  const status = isJobStatus(fields.status) ? fields.status : "queued";
+  return {
+    ...fields,
+    status,
+    progress: status === "completed" ? 1 : clampProgress(fields.progress, 0),
+    attempts: recordAttempts(transcription),
+    text: fields.text ?? null,
+    error: fields.error ?? null,
+    language: fields.language ?? null,
+    duration_seconds: fields.duration_seconds ?? null,
+  };
 }
 
 function recordSeq(transcription: Transcription): number | null {
   return typeof transcription.seq === "number" ? transcription.seq : null;
 }
 
-function recordAttempt(transcription: Transcription): number | null {
+function recordAttempts(transcription: Transcription): number | null {
   return typeof transcription.attempts === "number" ? transcription.attempts : null;
 }
 
 /** Whether moving from `job` to (`status`, `attempt`) means the server started the job over. */
-function startsNewRun(job: JobState, status: Status, attempt: number | null | undefined): boolean {
-  if (job.status === "completed") return false;
-  if (status === "queued") return job.status !== "queued";
+function startsNewRun(job: JobState, status: JobStatus, attempt: number | null | undefined): boolean {
+  const current = job.record.status;
+  if (current === "completed") return false;
+  if (status === "queued") return current !== "queued";
   if (status === "processing") {
-    if (job.status === "failed" || job.status === "cancelled") return true;
-    return typeof attempt === "number" && job.attempt !== null && attempt !== job.attempt;
+    if (current === "failed" || current === "cancelled") return true;
+    return typeof attempt === "number" && job.record.attempts !== null && attempt !== job.record.attempts;
   }
   return false;
 }
 
 function newRun(job: JobState, runStartSeq: number): JobState {
-  return { ...job, progress: 0, runStartSeq, segments: [], text: null, error: null, settled: false };
-}
-
-function fromTranscription(transcription: Transcription): JobState {
-  const status = isStatus(transcription.status) ? transcription.status : "queued";
   return {
-    ...emptyJob(transcription.id),
-    status,
-    progress: status === "completed" ? 1 : clampProgress(transcription.progress, 0),
-    lastSeq: recordSeq(transcription) ?? -1,
-    attempt: recordAttempt(transcription),
-    segments: mergeSegments([], transcription.segments ?? []),
-    text: transcription.text ?? null,
-    error: transcription.error ?? null,
-    language: transcription.language ?? null,
-    durationSeconds: transcription.duration_seconds ?? null,
-    info: withoutSegments(transcription),
-    settled: isTerminal(status),
+    ...job,
+    record: { ...job.record, progress: 0, text: null, error: null },
+    runStartSeq,
+    segments: [],
+    settled: false,
   };
 }
 
-const RUN_ORDER: Record<Status, number> = { queued: 0, processing: 1, completed: 2, failed: 2, cancelled: 2 };
+function fromTranscription(transcription: Transcription): JobState {
+  const record = recordOf(transcription);
+  return {
+    ...emptyJob(transcription.id),
+    record,
+    lastSeq: recordSeq(transcription) ?? -1,
+    segments: mergeSegments([], transcription.segments ?? []),
+    settled: isTerminal(record.status),
+  };
+}
+
+const RUN_ORDER: Record<JobStatus, number> = { queued: 0, processing: 1, completed: 2, failed: 2, cancelled: 2 };
 
 /**
  * Whether an API record describes a later state than the one held.
  * With `seq` it is ordered like an event; without, a terminal record wins over a running
  * state and a running record never replaces a terminal one.
  */
-function recordIsNewer(job: JobState, transcription: Transcription): boolean {
-  if (job.status === "completed" && transcription.status !== "completed") return false;
+function recordIsNewer(job: JobState, status: JobStatus, transcription: Transcription): boolean {
+  const current = job.record.status;
+  if (current === "completed" && status !== "completed") return false;
   const seq = recordSeq(transcription);
   if (seq !== null) return seq >= job.lastSeq;
-  if (isTerminal(job.status)) return isTerminal(transcription.status);
-  if (isTerminal(transcription.status)) return true;
-  if (RUN_ORDER[transcription.status] !== RUN_ORDER[job.status]) {
-    return RUN_ORDER[transcription.status] > RUN_ORDER[job.status];
-  }
-  return transcription.progress >= job.progress;
+  if (isTerminal(current)) return isTerminal(status);
+  if (isTerminal(status)) return true;
+  if (RUN_ORDER[status] !== RUN_ORDER[current]) return RUN_ORDER[status] > RUN_ORDER[current];
+  return transcription.progress >= job.record.progress;
 }
 
 /** Applies a record read from the API (a list item, a detail, an upload answer). */
 export function applySnapshot(job: JobState | undefined, transcription: Transcription): JobState {
   if (!job) return fromTranscription(transcription);
-  const info = withoutSegments(transcription);
-  if (!isStatus(transcription.status) || !recordIsNewer(job, transcription)) {
-    return { ...job, segments: mergeSegments(job.segments, transcription.segments ?? []), info };
+  const read = recordOf(transcription);
+  if (!isJobStatus(transcription.status) || !recordIsNewer(job, transcription.status, transcription)) {
+    // An older record still brings the fields events never carry (file name, options, …).
+    return {
+      ...job,
+      record: { ...read, ...liveFieldsOf(job.record) },
+      segments: mergeSegments(job.segments, transcription.segments ?? []),
+    };
   }
   const status = transcription.status;
-  const attempt = recordAttempt(transcription);
-  const base = startsNewRun(job, status, attempt) ? newRun(job, job.lastSeq + 1) : job;
+  const base = startsNewRun(job, status, read.attempts) ? newRun(job, job.lastSeq + 1) : job;
+  const previous = base.record;
   return {
     ...base,
-    status,
-    progress: status === "completed" ? 1 : clampProgress(transcription.progress, base.progress),
+    record: {
+      ...read,
+      progress: status === "completed" ? 1 : clampProgress(transcription.progress, previous.progress),
+      attempts: read.attempts ?? previous.attempts,
+      text: read.text ?? previous.text,
+      error: status === "failed" ? (read.error ?? previous.error) : null,
+      language: read.language ?? previous.language,
+      duration_seconds: read.duration_seconds ?? previous.duration_seconds,
+    },
     lastSeq: Math.max(base.lastSeq, recordSeq(transcription) ?? -1),
-    attempt: attempt ?? base.attempt,
     segments: mergeSegments(base.segments, transcription.segments ?? []),
-    text: transcription.text ?? base.text,
-    error: status === "failed" ? (transcription.error ?? base.error) : null,
-    language: transcription.language ?? base.language,
-    durationSeconds: transcription.duration_seconds ?? base.durationSeconds,
-    info,
     settled: isTerminal(status),
   };
 }
@@ -203,43 +188,63 @@ export function applySnapshot(job: JobState | undefined, transcription: Transcri
 export function applyRetry(job: JobState | undefined, transcription: Transcription): JobState {
   const base = job ?? fromTranscription(transcription);
   const fresh = newRun(base, base.lastSeq + 1);
+  const read = recordOf(transcription);
   return {
     ...fresh,
-    status: isStatus(transcription.status) && !isTerminal(transcription.status) ? transcription.status : "queued",
+    record: {
+      ...read,
+      status: isTerminal(read.status) ? "queued" : read.status,
+      progress: fresh.record.progress,
+      attempts: read.attempts ?? base.record.attempts,
+      text: fresh.record.text,
+      error: fresh.record.error,
+      language: fresh.record.language,
+      duration_seconds: fresh.record.duration_seconds,
+    },
     lastSeq: Math.max(base.lastSeq, recordSeq(transcription) ?? -1),
-    attempt: recordAttempt(transcription) ?? base.attempt,
     segments: mergeSegments([], transcription.segments ?? []),
-    info: withoutSegments(transcription),
   };
 }
 
-function eventSegments(event: JobEvent): Segment[] {
+/** The type of a field across the members of a union that have it. */
+type FieldOf<U, K extends PropertyKey> = U extends unknown ? (K extends keyof U ? U[K] : never) : never;
+
+/** A field only some event types carry (`text` on `completed`, `attempt` on `processing`, …). */
+function eventField<K extends string>(data: JobEventData, key: K): FieldOf<JobEventData, K> | undefined {
+  return key in data ? (data as unknown as Record<K, FieldOf<JobEventData, K>>)[key] : undefined;
+}
+
+function eventSegments(data: JobEventData): Segment[] {
   const list: Segment[] = [];
-  if (Array.isArray(event.data.segments)) list.push(...event.data.segments);
-  if (event.data.segment) list.push(event.data.segment);
+  const batch = eventField(data, "segments");
+  if (Array.isArray(batch)) list.push(...batch);
+  const single = eventField(data, "segment");
+  if (single) list.push(single);
   return list;
 }
 
-function eventStatus(event: JobEvent): Status {
-  if (isStatus(event.data.status)) return event.data.status;
+function eventStatus(event: JobEvent): JobStatus {
+  if (isJobStatus(event.data.status)) return event.data.status;
   return event.type === "progress" ? "processing" : event.type;
 }
 
-function fillIn(job: JobState, segments: readonly Segment[], data: JobEvent["data"]): JobState {
-  const text = job.text ?? data.text ?? null;
-  const language = job.language ?? data.language ?? null;
-  const durationSeconds = job.durationSeconds ?? data.duration_seconds ?? null;
-  const error = job.status === "failed" ? (job.error ?? data.error ?? null) : job.error;
+/** The same state again (a catch-up sends segments and state under one seq) may complete what the first copy lacked. */
+function fillIn(job: JobState, segments: readonly Segment[], data: JobEventData): JobState {
+  const record = job.record;
+  const text = record.text ?? eventField(data, "text") ?? null;
+  const language = record.language ?? eventField(data, "language") ?? null;
+  const duration = record.duration_seconds ?? eventField(data, "duration_seconds") ?? null;
+  const error = record.status === "failed" ? (record.error ?? eventField(data, "error") ?? null) : record.error;
   if (
     segments === job.segments &&
-    text === job.text &&
-    language === job.language &&
-    durationSeconds === job.durationSeconds &&
-    error === job.error
+    text === record.text &&
+    language === record.language &&
+    duration === record.duration_seconds &&
+    error === record.error
   ) {
     return job;
   }
-  return { ...job, segments, text, language, durationSeconds, error };
+  return { ...job, segments, record: { ...record, text, language, duration_seconds: duration, error } };
 }
 
 /** Applies one server-sent event. */
@@ -250,37 +255,41 @@ export function applyEvent(job: JobState | undefined, event: JobEvent): JobState
   const current = job ?? emptyJob(data.id);
   const newer = job === undefined || seq > current.lastSeq;
 
-  if (data.deleted) {
-    return newer || !current.deleted
-      ? { ...current, deleted: true, lastSeq: Math.max(current.lastSeq, seq), status: isTerminal(current.status) ? current.status : "cancelled" }
-      : current;
+  if (eventField(data, "deleted")) {
+    if (!newer && current.deleted) return current;
+    const ended = isTerminal(current.record.status) ? current.record.status : "cancelled";
+    return { ...current, deleted: true, lastSeq: Math.max(current.lastSeq, seq), record: { ...current.record, status: ended } };
   }
 
   // After failed/cancelled only a retry (a newer `queued`) moves on; `completed` is final.
-  const ended = isTerminal(current.status) && !(newer && status === "queued" && current.status !== "completed");
-  const restart = newer && !ended && job !== undefined && startsNewRun(current, status, data.attempt);
+  const held = current.record.status;
+  const ended = isTerminal(held) && !(newer && status === "queued" && held !== "completed");
+  const attempt = eventField(data, "attempt");
+  const restart = newer && !ended && job !== undefined && startsNewRun(current, status, attempt);
   const base = restart ? newRun(current, seq) : current;
 
-  const segments = seq >= base.runStartSeq ? mergeSegments(base.segments, eventSegments(event)) : base.segments;
+  const segments = seq >= base.runStartSeq ? mergeSegments(base.segments, eventSegments(data)) : base.segments;
 
   if (!newer || ended) {
-    // The same state again (a catch-up sends segments and state under one seq) may complete
-    // what the first copy lacked.
-    if (seq === base.lastSeq && status === base.status) return fillIn(base, segments, data);
+    if (seq === base.lastSeq && status === base.record.status) return fillIn(base, segments, data);
     return segments === base.segments ? base : { ...base, segments };
   }
 
+  const previous = base.record;
   return {
     ...base,
-    status,
-    progress: status === "completed" ? 1 : clampProgress(data.progress, base.progress),
+    record: {
+      ...previous,
+      status,
+      progress: status === "completed" ? 1 : clampProgress(data.progress, previous.progress),
+      attempts: typeof attempt === "number" ? attempt : previous.attempts,
+      text: eventField(data, "text") ?? previous.text,
+      error: status === "failed" ? (eventField(data, "error") ?? previous.error) : null,
+      language: eventField(data, "language") ?? previous.language,
+      duration_seconds: eventField(data, "duration_seconds") ?? previous.duration_seconds,
+    },
     lastSeq: seq,
-    attempt: typeof data.attempt === "number" ? data.attempt : base.attempt,
     segments,
-    text: data.text ?? base.text,
-    error: status === "failed" ? (data.error ?? base.error) : null,
-    language: data.language ?? base.language,
-    durationSeconds: data.duration_seconds ?? base.durationSeconds,
     settled: false,
   };
 }
@@ -310,11 +319,7 @@ export function jobsReducer(state: JobsState, action: JobsAction): JobsState {
   }
 }
 
-/** The transcript so far: the final text once known, else the segments joined. */
-export function transcriptText(job: Pick<JobState, "text" | "segments">): string {
-  if (job.text) return job.text.trim();
-  return job.segments
-    .map((segment) => segment.text.trim())
-    .filter(Boolean)
-    .join(" ");
+/** The job's transcript so far: the final text once known, else its segments joined. */
+export function jobText(job: Pick<JobState, "record" | "segments">): string {
+  return transcriptText(job.record.text, job.segments);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { UploadOptions } from "../api/types";
+import type { UploadOptions } from "../uploadOptions";
 import { transcription } from "../test/fakes";
 import { parseStored, toStored, uploadFraction, uploadsReducer, type UploadsAction, type UploadsState } from "./uploads";
 

@@ -1,7 +1,8 @@
 // The upload list: one row per file the user added, from waiting to accepted or rejected.
 // Pure functions only; the File objects themselves are kept beside this state, by `key`.
 
-import type { ErrorInfo, UploadOptions } from "../api/types";
+import type { ErrorInfo } from "../api/types";
+import { DEFAULT_UPLOAD_OPTIONS, type UploadOptions } from "../uploadOptions";
 import type { UploadOutcome } from "../api/client";
 
 export type UploadPhase =
@@ -144,7 +145,7 @@ export function uploadsReducer(state: UploadsState, action: UploadsAction): Uplo
           loaded: stored.size,
           total: Math.max(stored.size, 1),
           phase: "accepted",
-          options: { language: "", task: "transcribe", wordTimestamps: false, preciseTimestamps: false },
+          options: { ...DEFAULT_UPLOAD_OPTIONS },
           jobId: stored.jobId,
           error: null,
           addedAt: stored.addedAt,

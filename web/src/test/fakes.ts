@@ -1,6 +1,9 @@
 // Test doubles: an EventSource the test drives by hand, and API records.
 
-import type { EventType, JobEventData, Transcription } from "../api/types";
+import type { EventType, JobEvent, JobEventData, Transcription } from "../api/types";
+
+/** Event data as tests write it: the generated shape, with the fields a test leaves out optional. */
+export type EventDataInput = Partial<JobEventData> & Pick<JobEventData, "id" | "seq">;
 
 type Listener = (event: MessageEvent) => void;
 
@@ -64,7 +67,7 @@ export class FakeEventSource {
   }
 
   /** The server sent one frame. */
-  emit(type: EventType, data: JobEventData | string): void {
+  emit(type: EventType, data: EventDataInput | string): void {
     const message = new MessageEvent(type, {
       data: typeof data === "string" ? data : JSON.stringify(data),
       lastEventId: typeof data === "string" ? "" : String(data.seq),
@@ -86,10 +89,17 @@ export function transcription(overrides: Partial<Transcription> & { id: string }
     progress: 0,
     duration_seconds: 10,
     language: null,
+    requested_language: null,
     model: "tiny.en",
+    task: "transcribe",
+    word_timestamps: false,
+    vad: false,
+    initial_prompt: null,
     precise_timestamps: false,
     content_type: "audio/wav",
     media_kind: "audio",
+    size_bytes: 1024,
+    sha256: "0".repeat(64),
     created_at: "2025-01-02T03:04:05Z",
     started_at: null,
     completed_at: null,
@@ -99,6 +109,11 @@ export function transcription(overrides: Partial<Transcription> & { id: string }
     attempts: 0,
     ...overrides,
   };
+}
+
+/** A received event as a test writes it: the reducer must cope with fields left out. */
+export function receivedEvent(type: EventType, data: EventDataInput): JobEvent {
+  return { type, data: data as JobEventData };
 }
 
 export function jsonResponse(status: number, body: unknown): Response {

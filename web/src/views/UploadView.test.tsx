@@ -1,7 +1,7 @@
 import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { UploadHandle, UploadOutcome } from "../api/client";
-import type { UploadOptions } from "../api/types";
+import type { UploadOptions } from "../uploadOptions";
 import { UPLOADS_STORAGE_KEY } from "../state/UploadsProvider";
 import { FakeEventSource, transcription } from "../test/fakes";
 import { renderWithProviders } from "../test/render";

@@ -1,22 +1,21 @@
 import { useCallback, useState } from "react";
-import type { UploadOptions } from "../api/types";
+import { DEFAULT_UPLOAD_OPTIONS, type UploadOptions } from "../uploadOptions";
 import { DropZone } from "../components/DropZone";
 import { Notice } from "../components/Notice";
 import { UploadOptionsForm } from "../components/UploadOptionsForm";
 import { UploadRow } from "../components/UploadRow";
 import { Link } from "../router";
-import { isTerminal } from "../state/jobs";
+import { isTerminal } from "../status";
 import { useJobs } from "../state/JobsProvider";
 import { useUploads } from "../state/UploadsProvider";
 import { useDocumentTitle } from "./useDocumentTitle";
 
 const OPTIONS_KEY = "soundscripter.uploadOptions.v1";
-const DEFAULT_OPTIONS: UploadOptions = { language: "", task: "transcribe", wordTimestamps: false, preciseTimestamps: false };
 
 function loadOptions(): UploadOptions {
   try {
     const raw = window.localStorage.getItem(OPTIONS_KEY);
-    if (!raw) return DEFAULT_OPTIONS;
+    if (!raw) return DEFAULT_UPLOAD_OPTIONS;
     const value = JSON.parse(raw) as Partial<UploadOptions>;
     return {
       language: typeof value.language === "string" ? value.language : "",
@@ -25,7 +24,7 @@ function loadOptions(): UploadOptions {
       preciseTimestamps: value.preciseTimestamps === true,
     };
   } catch {
-    return DEFAULT_OPTIONS;
+    return DEFAULT_UPLOAD_OPTIONS;
   }
 }
 
@@ -49,12 +48,12 @@ export function UploadView() {
   const finishedCount = items.filter((item) => {
     if (item.phase === "rejected" || item.phase === "aborted") return true;
     const job = item.jobId ? jobs[item.jobId] : undefined;
-    return item.phase === "accepted" && job !== undefined && isTerminal(job.status);
+    return item.phase === "accepted" && job !== undefined && isTerminal(job.record.status);
   }).length;
   const activeCount = items.filter((item) => {
     if (item.phase === "waiting" || item.phase === "uploading") return true;
     const job = item.jobId ? jobs[item.jobId] : undefined;
-    return item.phase === "accepted" && (job === undefined || !isTerminal(job.status));
+    return item.phase === "accepted" && (job === undefined || !isTerminal(job.record.status));
   }).length;
 
   return (

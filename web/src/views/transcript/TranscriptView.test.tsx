@@ -1,8 +1,8 @@
 import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { Segment, Transcription } from "../api/types";
-import { FakeEventSource, jsonResponse, transcription } from "../test/fakes";
-import { renderWithProviders } from "../test/render";
+import type { Segment, Transcription } from "../../api/types";
+import { FakeEventSource, jsonResponse, transcription } from "../../test/fakes";
+import { renderWithProviders } from "../../test/render";
 import { TranscriptView } from "./TranscriptView";
 
 const segments: Segment[] = [
