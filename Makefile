@@ -25,7 +25,7 @@ help: ## List the commands
 run: deps web ## Run the platform (API + web UI + workers under Supervisor) in the foreground
 	$(PY) deploy/run_local.py
 
-test: deps-dev system-packages web web-types-check ## Run every check and test (lint, web tests, all pytest tiers)
+test: deps-dev system-packages podman web web-types-check ## Run every check and test (lint, web tests, all pytest tiers)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
@@ -43,6 +43,13 @@ test-faults: deps-dev system-packages ## Fault injection: crashes, cut connectio
 
 test-e2e: deps-dev system-packages web ## End-to-end tests (real processes, model and browser)
 	$(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
+
+.PHONY: test-containers podman
+test-containers: deps-dev system-packages podman ## Build both images with podman and run the stack as Compose would (containers tier)
+	$(VENV)/bin/pytest -m containers $(PYTEST_ARGS)
+
+podman: ## Install and configure rootful podman for the containers tier (Debian packages)
+	@tests/containers/setup-podman.sh
 
 screenshots: deps-dev system-packages web ## Run the browser tests and refresh docs/screenshots/
 	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
