@@ -160,6 +160,18 @@ def test_a_key_sees_only_its_owners_transcriptions(
         assert bob.get(f"/api/transcriptions/{jobs['bob']}").json()["status"] == "queued"
 
 
+def test_search_and_filters_never_reach_past_the_owner(
+    keyed: PrivatePlatform, jobs: dict[str, str]
+) -> None:
+    with keyed.client(headers=bearer(ALICE)) as alice:
+        assert alice.get("/api/transcriptions", params={"q": "bob"}).json()["items"] == []
+        queued = alice.get("/api/transcriptions", params={"status": "queued"}).json()["items"]
+        assert [item["id"] for item in queued] == [jobs["alice"]]
+    with keyed.client(headers=bearer(BOB)) as bob:
+        found = bob.get("/api/transcriptions", params={"q": "bob"}).json()["items"]
+        assert [item["id"] for item in found] == [jobs["bob"]]
+
+
 def test_admin_key_sees_every_owner(keyed: PrivatePlatform, jobs: dict[str, str]) -> None:
     with keyed.client() as admin:
         listed = {item["id"] for item in admin.get("/api/transcriptions").json()["items"]}
