@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import openapi
+from api import openapi_schemas
 from api.access.middleware import AccessControl
 from api.errors import install_error_handlers
 from api.metrics import MetricsMiddleware
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None, *, sweeper: bool = True) -> Fas
     for routes in (health, session, transcriptions, live):
         app.include_router(routes.router, responses=UNAUTHORIZED)
     serve_web_ui(app)
-    openapi.install(app)
+    openapi_schemas.install(app)
     return app
 
 

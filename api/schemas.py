@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from core.events import ErrorOut, SegmentOut
 from core.models import Segment, Transcription
 from core.options import JobOptions
+from core.states import JobStatus
 
 
 class TranscriptionPublic(JobOptions):
@@ -26,7 +27,7 @@ class TranscriptionPublic(JobOptions):
 
     id: uuid.UUID
     filename: str
-    status: str
+    status: JobStatus
     progress: float
     duration_seconds: float | None
     language: str | None

@@ -536,8 +536,7 @@ export interface components {
             size_bytes: number;
             /** Started At */
             started_at: string | null;
-            /** Status */
-            status: string;
+            status: components["schemas"]["JobStatus"];
             /**
              * Task
              * @description transcribe, or translate into English.
@@ -625,8 +624,7 @@ export interface components {
             size_bytes: number;
             /** Started At */
             started_at: string | null;
-            /** Status */
-            status: string;
+            status: components["schemas"]["JobStatus"];
             /**
              * Task
              * @description transcribe, or translate into English.
