@@ -3,11 +3,17 @@
 Every test run gets its own Postgres database, Redis prefix, RabbitMQ queue and storage
 folder (all named `ss_test_<random>`), set in the environment before any project module
 reads its settings, so a run never disturbs another instance on the same machine.
+
+This module stays light: `pytest -m unit` must not import the database and broker drivers,
+the browser driver or the subprocess platform (`tests/unit/test_tier_imports.py` checks it).
+Fixtures import what they need when they run, and a marker expression that can only select
+some tiers does not collect the other tiers' directories at all (`pytest_ignore_collect`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import Iterator
@@ -19,6 +25,7 @@ import pytest
 if TYPE_CHECKING:
     from core.db import Database
     from core.queue import JobQueue
+    from tests.support.platform import Platform
 
 RUN_ID = f"ss_test_{secrets.token_hex(4)}"
 RUN_DIR = Path(tempfile.mkdtemp(prefix=f"{RUN_ID}-"))
@@ -40,9 +47,34 @@ os.environ.update(
 for _name in ("API_KEYS", "ALLOWED_MODELS", "CORS_ORIGINS", "WORKER_PROCESSES"):
     os.environ.pop(_name, None)
 
-from core.settings import get_settings  # noqa: E402
-from tests.support import media  # noqa: E402
-from tests.support.platform import Platform, free_port, platform_env  # noqa: E402
+TESTS = Path(__file__).resolve().parent
+
+
+def _tiers(config: pytest.Config) -> set[str]:
+    """Registered markers that name a directory of `tests/`: the tiers."""
+    markers = {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
+    return {name for name in markers if (TESTS / name).is_dir()}
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Skip a tier's directory (its modules and conftest are not even imported) when the `-m`
+    expression cannot select its marker. Each tier directory holds only tests of its own tier.
+    Only expressions made of tier names are decided here; any other one collects everything
+    and leaves the selection to pytest."""
+    if collection_path.parent != TESTS or not collection_path.is_dir():
+        return None
+    tiers = _tiers(config)
+    expression = config.getoption("markexpr")
+    names = set(re.findall(r"\w+", expression)) - {"and", "or", "not"}
+    if collection_path.name not in tiers or not names or not names <= tiers:
+        return None
+    try:
+        from _pytest.mark.expression import Expression
+    except ImportError:  # pytest moved its private parser: collect, pytest still selects
+        return None
+    tier = collection_path.name
+    selected = Expression.compile(expression).evaluate(lambda name, /, **kw: name == tier)
+    return None if selected else True
 
 
 @pytest.fixture(scope="session")
@@ -60,30 +92,15 @@ def media_dir(run_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def migrated_db() -> Iterator[str]:
     """This run's database, created and migrated; dropped (with the queue) at the end."""
-    import sqlalchemy as sa
-
     from core.migrate import upgrade
+    from core.settings import get_settings
+    from tests.support.cleanup import delete_queue, drop_database
 
-    url = get_settings().database_url
-    upgrade(url)
-    yield url
-    admin = sa.create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{RUN_ID}" WITH (FORCE)'))
-    admin.dispose()
-    _delete_queue(get_settings().queue_name)
-
-
-def _delete_queue(name: str) -> None:
-    from kombu import Connection
-
-    try:
-        with Connection(get_settings().broker_url, connect_timeout=3) as conn:
-            channel = conn.channel()
-            channel.queue_delete(name)
-            channel.exchange_delete(name)
-    except Exception:
-        pass
+    settings = get_settings()
+    upgrade(settings.database_url)
+    yield settings.database_url
+    drop_database(settings.database_url)
+    delete_queue(settings.broker_url, settings.queue_name)
 
 
 @pytest.fixture(scope="session")
@@ -100,6 +117,7 @@ def db(migrated_db: str) -> Iterator[Database]:
 def job_queue(migrated_db: str) -> Iterator[JobQueue]:
     """Publishes jobs to this run's queue, as the API does."""
     from core.queue import JobQueue
+    from core.settings import get_settings
 
     jobs = JobQueue(get_settings())
     yield jobs
@@ -109,6 +127,8 @@ def job_queue(migrated_db: str) -> Iterator[JobQueue]:
 @pytest.fixture(scope="session")
 def live_platform(migrated_db: str, run_dir: Path) -> Iterator[Platform]:
     """The API and one Celery worker (bundled tiny.en model) as real processes."""
+    from tests.support.platform import Platform, free_port, platform_env
+
     workdir = run_dir / "platform"
     workdir.mkdir(exist_ok=True)
     port = free_port()
@@ -130,6 +150,8 @@ def live_platform(migrated_db: str, run_dir: Path) -> Iterator[Platform]:
 @pytest.fixture(scope="session")
 def speech_file(media_dir: Path):  # type: ignore[no-untyped-def]
     """`speech_file(text, fmt="wav", name=None)` → a recording of `text`."""
+
+    from tests.support import media
 
     def make(text: str, fmt: str = "wav", name: str | None = None) -> Path:
         return media.speech(text, media_dir, name=name, fmt=fmt)

@@ -26,8 +26,10 @@ from sqlmodel import Session
 from core.lifecycle import segments_of
 from core.migrate import upgrade
 from core.models import Transcription
-from tests.support.platform import Platform, free_port, platform_env, wait_until
+from tests.support.cleanup import delete_queue, drop_database
+from tests.support.platform import Platform, free_port, platform_env
 from tests.support.proxy import TcpProxy
+from tests.support.waiting import wait_until
 
 
 @dataclass
@@ -78,27 +80,6 @@ class PrivatePlatform(Platform):
 @lru_cache
 def _engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True)
-
-
-def _drop_database(url: str) -> None:
-    _engine(url).dispose()
-    target = make_url(url)
-    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def _delete_queue(broker_url: str, name: str) -> None:
-    from kombu import Connection
-
-    try:
-        with Connection(broker_url, connect_timeout=3) as conn:
-            channel = conn.channel()
-            channel.queue_delete(name)
-            channel.exchange_delete(name)
-    except Exception:
-        pass
 
 
 @contextmanager
@@ -156,5 +137,6 @@ def private_platform(
         raise
     finally:
         platform.stop()
-        _delete_queue(platform_env()["BROKER_URL"], tag)
-        _drop_database(database_url)
+        delete_queue(platform_env()["BROKER_URL"], tag)
+        _engine(database_url).dispose()
+        drop_database(database_url)
