@@ -39,6 +39,7 @@ class TranscriptionPublic(JobOptions):
     started_at: datetime | None
     completed_at: datetime | None
     attempts: int
+    restart_reason: str | None
     seq: int = Field(validation_alias="last_seq")
     error: ErrorOut | None
     text: str | None

@@ -59,6 +59,8 @@ class ProcessingEvent(_Event):
     type: Literal["processing"] = "processing"
     duration_seconds: float | None = None
     attempt: int | None = None
+    restart_reason: str | None = None
+    """Why this run is not the job's first: `worker_lost` or `retried` (null for the first)."""
 
 
 class ProgressEvent(_Event):
@@ -105,7 +107,10 @@ def state_event(job: Transcription) -> JobEvent:
         return QueuedEvent(**fields)
     if status is JobStatus.processing:
         return ProcessingEvent(
-            **fields, duration_seconds=job.duration_seconds, attempt=job.attempts
+            **fields,
+            duration_seconds=job.duration_seconds,
+            attempt=job.attempts,
+            restart_reason=job.restart_reason,
         )
     if status is JobStatus.completed:
         return CompletedEvent(

@@ -23,6 +23,11 @@ from core.models import Segment, Transcription, utcnow
 from core.options import JobOptions
 from core.states import JobStatus, can_transition
 
+RESTART_WORKER_LOST = "worker_lost"
+"""The previous run stopped without finishing (its worker crashed, froze or was cut off)."""
+RESTART_RETRIED = "retried"
+"""The owner retried a failed or cancelled job."""
+
 
 def _bump(job: Transcription) -> None:
     job.last_seq += 1
@@ -67,10 +72,13 @@ def mark_enqueued(session: Session, job_id: uuid.UUID) -> None:
 
 @dataclass(frozen=True)
 class Claim:
-    """One run of a job: its attempt number fences every write the run makes."""
+    """One run of a job. Its run id fences every write the run makes: once the job is
+    cancelled, deleted, taken over or retried, the row holds another run id (or another status)
+    and the run's writes are refused."""
 
     job_id: uuid.UUID
     attempt: int
+    run_id: uuid.UUID
     storage_key: str
     duration_seconds: float | None
     options: JobOptions
@@ -102,10 +110,12 @@ def claim(
     now = utcnow()
     if status.is_terminal:
         return ClaimResult(None, [], f"already {status.value}")
+    restart = job.restart_reason
     if status is JobStatus.processing:
         lease_alive = job.lease_expires_at is not None and job.lease_expires_at > now
         if lease_alive and not redelivered:
             return ClaimResult(None, [], "running elsewhere")
+        restart = RESTART_WORKER_LOST
     if job.attempts >= max_attempts:
         events = fail(
             session,
@@ -116,6 +126,8 @@ def claim(
         )
         return ClaimResult(None, events, "out of attempts")
     job.attempts += 1
+    job.run_id = uuid.uuid4()
+    job.restart_reason = restart
     job.status = JobStatus.processing.value
     job.worker = worker
     job.started_at = now
@@ -131,6 +143,7 @@ def claim(
         Claim(
             job_id=job.id,
             attempt=job.attempts,
+            run_id=job.run_id,
             storage_key=job.storage_key,
             duration_seconds=job.duration_seconds,
             options=job.options,
@@ -145,7 +158,9 @@ def _owned(session: Session, claim: Claim) -> Transcription | None:
     job = session.exec(
         select(Transcription).where(Transcription.id == claim.job_id).with_for_update()
     ).first()
-    if job is None or job.status != JobStatus.processing.value or job.attempts != claim.attempt:
+    if job is None or job.status != JobStatus.processing.value:
+        return None
+    if job.run_id != claim.run_id or job.attempts != claim.attempt:
         return None
     return job
 
@@ -242,10 +257,12 @@ def cancel(session: Session, job_id: uuid.UUID) -> tuple[Transcription, list[ev.
     return job, _finish(session, job, JobStatus.cancelled)
 
 
-def requeue(session: Session, job: Transcription, *, reset_attempts: bool) -> list[ev.JobEvent]:
-    """Put a job back in the queue (retry by a user, or a lost worker's job)."""
-    if reset_attempts:
+def requeue(session: Session, job: Transcription, *, reason: str) -> list[ev.JobEvent]:
+    """Put a job back in the queue: retried by its owner (`RESTART_RETRIED`, which also resets
+    its attempts), or a lost worker's job (`RESTART_WORKER_LOST`)."""
+    if reason == RESTART_RETRIED:
         job.attempts = 0
+    job.restart_reason = reason
     job.enqueued_at = None
     job.started_at = job.completed_at = job.lease_expires_at = None
     job.worker = None
@@ -265,7 +282,7 @@ def retry(session: Session, job_id: uuid.UUID) -> tuple[Transcription, list[ev.J
             f"Only failed or cancelled transcriptions can be retried; this one is {job.status}.",
             code="invalid_state",
         )
-    return job, requeue(session, job, reset_attempts=True)
+    return job, requeue(session, job, reason=RESTART_RETRIED)
 
 
 def remove(session: Session, job_id: uuid.UUID) -> Transcription:

@@ -53,6 +53,12 @@ class Transcription(JobOptions, table=True):
     lease_expires_at: datetime | None = _optional_timestamp()
 
     attempts: int = 0
+    run_id: uuid.UUID | None = Field(
+        default=None, description="The current run's fencing token: set by every claim"
+    )
+    restart_reason: str | None = Field(
+        default=None, max_length=32, description="Why the current run is not the first one"
+    )
     worker: str | None = Field(default=None, max_length=200)
     last_seq: int = 0
 

@@ -66,7 +66,7 @@ def _requeue_expired(
                 )
                 report.failed += 1
             else:
-                events += lifecycle.requeue(session, job, reset_attempts=False)
+                events += lifecycle.requeue(session, job, reason=lifecycle.RESTART_WORKER_LOST)
                 report.requeued += 1
             logger.warning("lease of job %s expired (worker %s)", job.id, job.worker)
     publisher.publish(*events)

@@ -373,6 +373,11 @@ export interface components {
             id: string;
             /** Progress */
             progress: number;
+            /**
+             * Restart Reason
+             * @default null
+             */
+            restart_reason: string | null;
             /** Seq */
             seq: number;
             /** Status */
@@ -526,6 +531,8 @@ export interface components {
              * @description Language code (e.g. en, de) or 'auto' (the default: detected).
              */
             requested_language: string | null;
+            /** Restart Reason */
+            restart_reason: string | null;
             /** Segments */
             segments: components["schemas"]["SegmentOut"][];
             /** Seq */
@@ -616,6 +623,8 @@ export interface components {
              * @description Language code (e.g. en, de) or 'auto' (the default: detected).
              */
             requested_language: string | null;
+            /** Restart Reason */
+            restart_reason: string | null;
             /** Seq */
             seq: number;
             /** Sha256 */
