@@ -16,13 +16,12 @@ from fastapi.concurrency import run_in_threadpool
 
 from api import publishing
 from api.access.keys import Principal
-from api.access.limits import check_queue_room
+from api.access.limits import check_queue_room, reserve_queue_room
 from api.metrics import UPLOADS
 from api.resources import Resources
 from api.schemas import Rejection
 from api.uploads import ReceivedFile, receive_form
 from core import lifecycle, media
-from core.db import Database
 from core.errors import InvalidRequest, MediaError
 from core.events import ErrorOut
 from core.models import Transcription
@@ -80,7 +79,7 @@ async def ingest(
     UPLOADS.labels("rejected").inc(len(result.rejected))
     if accepted:
         result.jobs = await run_in_threadpool(
-            _store_jobs, resources.db, storage, accepted, options, principal
+            _store_jobs, resources, storage, accepted, options, principal
         )
         UPLOADS.labels("accepted").inc(len(result.jobs))
         await publishing.enqueue_jobs(resources, result.jobs)
@@ -132,7 +131,7 @@ def _new_job(
 
 
 def _store_jobs(
-    db: Database,
+    resources: Resources,
     storage: Storage,
     accepted: list[Probed],
     options: JobOptions,
@@ -142,7 +141,10 @@ def _store_jobs(
     for item, _ in accepted:
         item.upload.commit()
     try:
-        with db.session() as session:
+        with resources.db.session() as session:
+            reserve_queue_room(
+                session, principal, resources.settings.max_queued_jobs_per_key, len(accepted)
+            )
             jobs = [_new_job(item, probe, options, principal.stamp) for item, probe in accepted]
             for job in jobs:
                 lifecycle.create(session, job)

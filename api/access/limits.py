@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import func
-from sqlmodel import col, select
+from sqlalchemy import func, text
+from sqlmodel import Session, col, select
 
 from api.access.keys import Principal
 from api.access.visibility import visible_transcriptions
@@ -22,6 +22,7 @@ from core.db import Database
 from core.errors import RateLimited
 from core.states import JobStatus
 
+QUEUE_LOCK_SPACE = 0x51554555  # advisory lock namespace of the waiting-jobs limit
 UPLOAD_RETRY_AFTER_SECONDS = 5
 QUEUE_RETRY_AFTER_SECONDS = 30
 
@@ -50,22 +51,47 @@ class UploadSlots:
                 del self._active[principal.name]
 
 
-def waiting_jobs(db: Database, principal: Principal) -> int:
+def waiting_jobs(session: Session, principal: Principal) -> int:
     """The principal's own jobs that are queued or processing."""
     mine = visible_transcriptions(principal, own_only=True).subquery()
     waiting = col(mine.c.status).in_([JobStatus.queued.value, JobStatus.processing.value])
-    with db.session() as session:
-        return int(session.exec(select(func.count()).select_from(mine).where(waiting)).one())
+    return int(session.exec(select(func.count()).select_from(mine).where(waiting)).one())
 
 
-async def check_queue_room(db: Database, principal: Principal, limit: int, adding: int) -> None:
-    """429 when `adding` more jobs would pass the principal's limit of waiting jobs."""
-    if not limit or not principal.fingerprint:
-        return
-    waiting = await run_in_threadpool(waiting_jobs, db, principal)
+def _refuse_past_limit(waiting: int, limit: int, adding: int) -> None:
     if waiting + adding > limit:
         raise RateLimited(
             f"{waiting} of your transcriptions are waiting or running (limit {limit}); "
             "upload more once some have finished.",
             retry_after=QUEUE_RETRY_AFTER_SECONDS,
         )
+
+
+def _limited(principal: Principal, limit: int) -> bool:
+    return bool(limit) and bool(principal.fingerprint)
+
+
+async def check_queue_room(db: Database, principal: Principal, limit: int, adding: int) -> None:
+    """429 early (before the files are probed) when `adding` more jobs would pass the
+    principal's limit of waiting jobs; `reserve_queue_room` decides for good."""
+    if not _limited(principal, limit):
+        return
+
+    def count() -> int:
+        with db.session() as session:
+            return waiting_jobs(session, principal)
+
+    _refuse_past_limit(await run_in_threadpool(count), limit, adding)
+
+
+def reserve_queue_room(session: Session, principal: Principal, limit: int, adding: int) -> None:
+    """In the transaction that inserts the jobs: lock the principal's limit (a transaction-level
+    advisory lock on its name, so concurrent uploads to any API process take turns), count,
+    and refuse past the limit. The lock is released when the transaction ends."""
+    if not _limited(principal, limit):
+        return
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:space, hashtext(:owner))"),
+        {"space": QUEUE_LOCK_SPACE, "owner": principal.name},
+    )
+    _refuse_past_limit(waiting_jobs(session, principal), limit, adding)
