@@ -25,7 +25,7 @@ from core import lifecycle, media
 from core.errors import InvalidRequest, MediaError
 from core.events import ErrorOut
 from core.models import Transcription
-from core.options import JobOptions, parse_form
+from core.options import FORM_FIELDS, JobOptions, parse_form
 from core.storage import Storage
 
 PROBE_PARALLELISM = 4
@@ -53,6 +53,7 @@ async def ingest(
         storage,
         max_file_bytes=settings.max_upload_bytes,
         max_files=settings.max_files_per_request,
+        field_names=FORM_FIELDS,
     )
     try:
         if not form.files:

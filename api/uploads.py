@@ -2,7 +2,9 @@
 
 Nothing is buffered beyond one network chunk. A file past the size limit ends the request
 with 413 and every partial file of the request is removed, whether or not the client sent a
-Content-Length.
+Content-Length. Only the documented fields are accepted, and everything that is not a file is
+capped while it streams: `FIELDS_LIMIT` bytes of field values in all, and python-multipart's
+own limits on part headers (8 headers per part, 4,224 bytes per header line).
 """
 
 from __future__ import annotations
@@ -13,15 +15,20 @@ from dataclasses import dataclass, field
 from email.message import Message
 
 from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from starlette.requests import Request
 
 from core.errors import InvalidRequest, PayloadTooLarge
 from core.storage import Storage, Upload
 
-FIELD_LIMIT = 64 * 1024
+FIELDS_LIMIT = 64 * 1024
+"""Bytes of non-file field values one request may send, all fields together."""
+BOUNDARY_LIMIT = 70
+"""The longest boundary RFC 2046 allows."""
 FILENAME_LIMIT = 255
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_INVISIBLE = {"Cs", "Co", "Cn", "Cf"}
+"""Surrogates, private use, unassigned and format characters (bidi overrides, zero-width)."""
 
 
 def safe_filename(raw: str | None) -> str:
@@ -29,7 +36,7 @@ def safe_filename(raw: str | None) -> str:
     name = unicodedata.normalize("NFC", raw or "")
     name = re.split(r"[\\/]", name)[-1]
     name = _CONTROL.sub("", name).strip().strip(".")
-    name = "".join(ch for ch in name if unicodedata.category(ch) not in {"Cs", "Co", "Cn"})
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in _INVISIBLE)
     if len(name) > FILENAME_LIMIT:
         stem, dot, ext = name.rpartition(".")
         if dot and 0 < len(ext) <= 16:
@@ -57,8 +64,12 @@ class ReceivedForm:
 
 
 class _FormReader:
-    def __init__(self, storage: Storage, max_file_bytes: int, max_files: int):
+    def __init__(
+        self, storage: Storage, max_file_bytes: int, max_files: int, field_names: frozenset[str]
+    ):
         self.storage = storage
+        self.field_names = field_names
+        self._field_bytes = 0
         self.max_file_bytes = max_file_bytes
         self.max_files = max_files
         self.form = ReceivedForm()
@@ -126,8 +137,14 @@ class _FormReader:
                 upload=self.storage.open_upload(),
             )
             self.form.files.append(self._current)
-        else:
+        elif name in self.field_names:
             self._field_name = name
+        else:
+            raise InvalidRequest(
+                f"Unknown field {name[:80]!r}; the fields are files, "
+                f"{', '.join(sorted(self.field_names))}.",
+                code="unknown_field",
+            )
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self._current is not None:
@@ -139,9 +156,12 @@ class _FormReader:
                 )
             upload.write(data[start:end])
         elif self._field_name is not None:
-            if len(self._field_value) + (end - start) > FIELD_LIMIT:
+            self._field_bytes += end - start
+            if self._field_bytes > FIELDS_LIMIT:
                 raise InvalidRequest(
-                    f"The field {self._field_name!r} is too long.", code="field_too_long"
+                    f"The form fields hold more than {FIELDS_LIMIT // 1024} KiB of text "
+                    f"(at {self._field_name!r}).",
+                    code="field_too_long",
                 )
             self._field_value += data[start:end]
 
@@ -168,19 +188,34 @@ def _boundary(request: Request) -> bytes:
     boundary = params.get(b"boundary")
     if not boundary:
         raise InvalidRequest("The multipart boundary is missing.", code="invalid_content_type")
+    if len(boundary) > BOUNDARY_LIMIT:
+        raise InvalidRequest(
+            f"The multipart boundary is longer than {BOUNDARY_LIMIT} characters.",
+            code="invalid_content_type",
+        )
     return boundary
 
 
 async def receive_form(
-    request: Request, storage: Storage, *, max_file_bytes: int, max_files: int
+    request: Request,
+    storage: Storage,
+    *,
+    max_file_bytes: int,
+    max_files: int,
+    field_names: frozenset[str],
 ) -> ReceivedForm:
-    """Read the request body into storage. On any error every partial file is removed."""
-    reader = _FormReader(storage, max_file_bytes, max_files)
+    """Read the request body into storage: files in the field `files`, text in `field_names`.
+    On any error every partial file is removed."""
+    reader = _FormReader(storage, max_file_bytes, max_files, field_names)
     try:
         parser = MultipartParser(_boundary(request), reader.callbacks())  # type: ignore[arg-type]
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
+        if parser.state != MultipartState.END:
+            raise InvalidRequest(
+                "The multipart body ends before its closing boundary.", code="malformed_body"
+            )
     except (MultipartParseError, UnicodeError) as exc:
         reader.form.discard()
         raise InvalidRequest("The multipart body is malformed.", code="malformed_body") from exc

@@ -70,6 +70,13 @@ class JobOptions(SQLModel):
                 raise ValueError(f"Unknown language code {value!r}.")
         return value
 
+    @field_validator("initial_prompt")
+    @classmethod
+    def _printable_prompt(cls, value: str | None) -> str | None:
+        if value is not None and any(ch < " " and ch not in "\t\n\r" for ch in value):
+            raise ValueError("The prompt must not contain control characters.")
+        return value
+
     @field_validator("task")
     @classmethod
     def _known_task(cls, value: str) -> str:
@@ -90,6 +97,10 @@ class JobOptions(SQLModel):
 
 def form_name(option: str) -> str:
     return FORM_NAMES.get(option, option)
+
+
+FORM_FIELDS = frozenset(form_name(option) for option in JobOptions.model_fields)
+"""The upload form's text fields (besides `files`)."""
 
 
 def parse_form(fields: Mapping[str, str], *, models: Sequence[str]) -> JobOptions:
