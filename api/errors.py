@@ -57,6 +57,19 @@ def install_error_handlers(app: FastAPI) -> None:
             headers={"Retry-After": "5"},
         )
 
+    @app.exception_handler(sa_exc.DataError)
+    async def unstorable_value(_: Request, exc: sa_exc.DataError) -> JSONResponse:
+        # Postgres refuses some text outright (a NUL byte, say): that is the request's fault.
+        logger.warning("refused a value the database cannot take: %s", exc.orig or exc)
+        return JSONResponse(
+            error_body(
+                "invalid_request",
+                "A value in the request cannot be stored or searched (it holds a NUL byte or "
+                "another character the database refuses).",
+            ),
+            status_code=422,
+        )
+
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", exc_info=exc)

@@ -28,8 +28,9 @@ def serve_web_ui(app: FastAPI, dist: Path = WEB_DIST) -> None:
                 error_body("web_ui_not_built", "The web UI is not built (run `make web`)."),
                 status_code=404,
             )
-        candidate = (root / path).resolve()
-        if path and candidate.is_file() and candidate.is_relative_to(root):
+        # A NUL byte cannot name a file (the OS refuses it): such a path is the app's route.
+        candidate = (root / path.replace("\x00", "")).resolve()
+        if path and "\x00" not in path and candidate.is_file() and candidate.is_relative_to(root):
             cache = (
                 "public, max-age=31536000, immutable" if "/assets/" in f"/{path}" else "no-cache"
             )
