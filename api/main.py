@@ -31,9 +31,14 @@ async def _sweep_forever(resources: Resources) -> None:
     while True:
         try:
             report = await run_in_threadpool(
-                sweep_once, settings, resources.db, resources.publisher, resources.jobs
+                sweep_once,
+                settings,
+                resources.db,
+                resources.publisher,
+                resources.jobs,
+                resources.storage,
             )
-            if report.published or report.requeued or report.failed:
+            if report.published or report.requeued or report.failed or report.removed_uploads:
                 logger.info("sweeper: %s", report)
         except Exception as exc:
             logger.warning("sweeper pass failed: %s", exc)

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     job_lease_seconds: int = Field(default=120, ge=10)
     sweep_interval_seconds: float = Field(default=10, gt=0)
     publish_retry_after_seconds: float = Field(default=15, ge=0)
+    stale_upload_seconds: float = Field(default=3600, gt=0)
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000

@@ -53,6 +53,17 @@ class Storage:
             return False
         return True
 
+    def stale_uploads(self, older_than: float) -> list[Path]:
+        """Partial uploads last written before `older_than` (a Unix time)."""
+        stale = []
+        for path in self.incoming.glob("*.part"):
+            try:
+                if path.stat().st_mtime < older_than:
+                    stale.append(path)
+            except FileNotFoundError:  # finished or discarded meanwhile
+                continue
+        return stale
+
     def files(self) -> list[Path]:
         """Every stored file (media and unfinished uploads)."""
         return [p for p in self.root.rglob("*") if p.is_file()]

@@ -6,6 +6,7 @@ Exactly one sweeper acts at a time across all API processes (a Postgres advisory
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from core.events import EventPublisher
 from core.models import utcnow
 from core.queue import JobQueue, enqueue_and_mark
 from core.settings import Settings
+from core.storage import Storage
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +30,16 @@ class SweepReport:
     published: int = 0
     requeued: int = 0
     failed: int = 0
+    removed_uploads: int = 0
     skipped_locked: bool = False
 
 
 def sweep_once(
-    settings: Settings, db: Database, publisher: EventPublisher, jobs: JobQueue
+    settings: Settings,
+    db: Database,
+    publisher: EventPublisher,
+    jobs: JobQueue,
+    storage: Storage | None = None,
 ) -> SweepReport:
     report = SweepReport()
     with db.engine.connect() as lock_conn:
@@ -45,6 +52,8 @@ def sweep_once(
         try:
             _requeue_expired(settings, db, publisher, report)
             _publish_unconfirmed(settings, db, jobs, report)
+            if storage is not None:
+                _remove_stale_uploads(settings, storage, report)
         finally:
             lock_conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
             lock_conn.commit()
@@ -82,3 +91,12 @@ def _publish_unconfirmed(
         if not enqueue_and_mark(db, jobs, job_id):
             break  # broker still unreachable; try again next sweep
         report.published += 1
+
+
+def _remove_stale_uploads(settings: Settings, storage: Storage, report: SweepReport) -> None:
+    """Partial uploads nobody has written to for `STALE_UPLOAD_SECONDS` (their API process
+    stopped mid-request): an upload in progress keeps touching its file, so it is never one."""
+    for path in storage.stale_uploads(time.time() - settings.stale_upload_seconds):
+        path.unlink(missing_ok=True)
+        report.removed_uploads += 1
+        logger.info("removed a stale partial upload %s", path.name)
