@@ -270,7 +270,14 @@ class Stack:
         deadline = time.monotonic() + timeout
         output = ""
         while time.monotonic() < deadline:
-            state = self.state(name)
+            info = inspect("container", name)
+            state = info["State"]
+            if info.get("RestartCount"):
+                raise PodmanError(
+                    f"{name} exited with {state.get('ExitCode')} and was restarted "
+                    f"{info['RestartCount']} time(s) before it was healthy; its log ends:\n"
+                    f"{logs(name, tail=40)}"
+                )
             if not state.get("Running"):
                 if state.get("Restarting") or state.get("Status") in {"created", "stopping"}:
                     time.sleep(1)
