@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import func, literal_column, text, tuple_
 from sqlmodel import Session, col
@@ -21,6 +21,7 @@ from api.access.keys import Principal
 from api.access.visibility import visible_transcriptions
 from api.deps import PrincipalDep, ResourcesDep, SessionDep, StorageDep, UploadSlot
 from api.ingest import ingest
+from api.media_response import MEDIA_CSP, MediaResponse
 from api.resources import Resources
 from api.schemas import (
     ErrorBody,
@@ -226,21 +227,33 @@ def download_transcript(
     )
 
 
-@router.get("/{job_id}/audio", responses=_ERRORS)
+@router.api_route(
+    "/{job_id}/audio",
+    methods=["GET", "HEAD"],
+    responses={
+        **_ERRORS,
+        206: {"description": "The requested range"},
+        400: {"model": ErrorBody, "description": "Malformed Range header"},
+        416: {"model": ErrorBody, "description": "The range starts past the end"},
+    },
+)
 def download_media(
     job_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, storage: StorageDep
 ) -> Response:
-    """The original media; supports HTTP Range requests for seeking."""
+    """The original media (HEAD for its headers); supports HTTP Range requests for seeking."""
     job = _load(session, principal, job_id)
     path = storage.path(job.storage_key)
     if not path.is_file():
         raise NotFound(
             "The media file of this transcription is no longer stored.", code="media_missing"
         )
-    return FileResponse(
+    return MediaResponse(
         path,
         media_type=job.content_type or "application/octet-stream",
-        headers={"Content-Disposition": _disposition("inline", job.filename)},
+        headers={
+            "Content-Disposition": _disposition("inline", job.filename),
+            "Content-Security-Policy": MEDIA_CSP,
+        },
     )
 
 
