@@ -227,16 +227,16 @@ def download_transcript(
     )
 
 
-@router.api_route(
-    "/{job_id}/audio",
-    methods=["GET", "HEAD"],
-    responses={
-        **_ERRORS,
-        206: {"description": "The requested range"},
-        400: {"model": ErrorBody, "description": "Malformed Range header"},
-        416: {"model": ErrorBody, "description": "The range starts past the end"},
-    },
-)
+_MEDIA_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    206: {"description": "The requested range"},
+    400: {"model": ErrorBody, "description": "Malformed Range header"},
+    416: {"model": ErrorBody, "description": "The range starts past the end"},
+}
+
+
+@router.get("/{job_id}/audio", responses=_MEDIA_RESPONSES)
+@router.head("/{job_id}/audio", responses=_MEDIA_RESPONSES, operation_id="media_headers")
 def download_media(
     job_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, storage: StorageDep
 ) -> Response:

@@ -107,6 +107,7 @@ export function transcription(overrides: Partial<Transcription> & { id: string }
     text: null,
     seq: 1,
     attempts: 0,
+    restart_reason: null,
     ...overrides,
   };
 }
