@@ -3,10 +3,14 @@
 Keys are generated here (`<uuid hex>`), never derived from user-supplied names, so nothing a
 client sends can choose a path. Files are written under `<STORAGE_DIR>/incoming/` first and
 moved into place once complete, so a crash never leaves a half-written file under a real key.
+
+Uploads are private: folders are created (and kept) `0700` and files `0600`, so other users of
+the machine can neither list nor read them. The API and the workers run as the same user.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -15,6 +19,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 _KEY = re.compile(r"^[0-9a-f]{32}$")
+FOLDER_MODE = 0o700
+FILE_MODE = 0o600
 
 
 class StorageError(Exception):
@@ -26,8 +32,8 @@ class Storage:
         self.root = root
         self.incoming = root / "incoming"
         self.media = root / "media"
-        for folder in (self.incoming, self.media):
-            folder.mkdir(parents=True, exist_ok=True)
+        for folder in (self.root, self.incoming, self.media):
+            _private_folder(folder)
 
     def new_key(self) -> str:
         return uuid.uuid4().hex
@@ -69,6 +75,15 @@ class Storage:
         return [p for p in self.root.rglob("*") if p.is_file()]
 
 
+def _private_folder(folder: Path) -> None:
+    """Create `folder` as 0700, and take group and other access from one that exists (a folder
+    made by an older version); a folder this user does not own is left as it is."""
+    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    if folder.stat().st_mode & 0o077:
+        with contextlib.suppress(PermissionError):
+            folder.chmod(FOLDER_MODE)
+
+
 class Upload:
     """A file being received: count bytes and hash while writing, then commit or discard."""
 
@@ -76,7 +91,8 @@ class Upload:
         self.storage = storage
         self.key = storage.new_key()
         self.temp_path = storage.incoming / f"{self.key}.part"
-        self._file: BinaryIO | None = self.temp_path.open("xb")
+        fd = os.open(self.temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        self._file: BinaryIO | None = os.fdopen(fd, "wb")
         self._hash = hashlib.sha256()
         self.size = 0
 
@@ -101,7 +117,7 @@ class Upload:
         """Move the finished file under its key; returns the key."""
         self.close()
         target = self.storage.path(self.key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _private_folder(target.parent)
         os.replace(self.temp_path, target)
         return self.key
 

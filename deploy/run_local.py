@@ -1,7 +1,8 @@
 """Run SoundScripter locally under Supervisor (what `make run` calls).
 
 Environment variables win over `.env`. The Supervisor dashboard never runs without a login:
-when `.env` has none, a user name and a random password are generated into it.
+when `.env` has none, a user name and a random password are generated into it. `.env` is
+written (and kept) readable by its owner only.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = ROOT / ".env"
 CONFIG = ROOT / "deploy" / "supervisor" / "local.conf"
+ENV_FILE_MODE = 0o600
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -39,12 +41,23 @@ def set_env_file_value(path: Path, key: str, value: str) -> None:
             break
     else:
         lines.append(f"{key}={value}")
-    path.write_text("\n".join(lines) + "\n")
+    write_private(path, "\n".join(lines) + "\n")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `path` readable by its owner only (0600): `.env` holds passwords."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, ENV_FILE_MODE)
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
+    os.chmod(path, ENV_FILE_MODE)  # os.open keeps the mode of a file that already existed
 
 
 def ensure_dashboard_login() -> None:
     if not ENV_FILE.exists():
-        shutil.copy(ROOT / ".env.example", ENV_FILE)
+        write_private(ENV_FILE, (ROOT / ".env.example").read_text())
+    elif ENV_FILE.stat().st_mode & 0o077:
+        os.chmod(ENV_FILE, ENV_FILE_MODE)
+        print(f"Made {ENV_FILE.name} readable by its owner only (it holds passwords).")
     values = read_env_file(ENV_FILE)
     if not (os.environ.get("SUPERVISOR_USER") or values.get("SUPERVISOR_USER")):
         set_env_file_value(ENV_FILE, "SUPERVISOR_USER", "operator")
