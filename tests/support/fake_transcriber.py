@@ -1,0 +1,138 @@
+"""A stand-in for a loaded faster-whisper model, and a short tone to feed it.
+
+`FakeModel.transcribe` returns what faster-whisper's does: a generator of segments (with
+`start`, `end`, `text`, `words`) and an info object (`language`, `duration`). The worker runs
+the generator in its decoding thread; a *paced* model yields each segment after the first (and
+then its end) only once the test has called `advance()`, so the test decides which segments
+arrive together in one burst. `release()` lets everything through (a test must release a paced
+model whose run stops early, or the decoding thread would wait for a step that never comes).
+An *endless* model keeps yielding filler segments after its own, like a long recording.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+import struct
+import threading
+import wave
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.media import SAMPLE_RATE
+from core.options import JobOptions
+
+STEP_TIMEOUT = 10.0
+"""How long a paced model waits for a step before failing the run (a test that forgot one)."""
+
+
+@dataclass(frozen=True)
+class FakeWord:
+    start: float
+    end: float
+    word: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class FakeSegment:
+    start: float
+    end: float
+    text: str
+    words: list[FakeWord] | None = None
+
+
+@dataclass(frozen=True)
+class FakeInfo:
+    language: str
+    duration: float
+
+
+@dataclass
+class Transcribed:
+    """One call of `transcribe`: the audio's length in samples and the options it was given."""
+
+    samples: int
+    options: JobOptions
+
+
+class FakeModel:
+    def __init__(
+        self,
+        segments: Sequence[FakeSegment],
+        *,
+        language: str = "en",
+        paced: bool = False,
+        endless: bool = False,
+        error: BaseException | None = None,
+    ):
+        self.segments = list(segments)
+        self.language = language
+        self.paced = paced
+        self.endless = endless
+        self.error = error
+        """Raised by the generator after the model's own segments (a failure mid-decoding)."""
+        self.calls: list[Transcribed] = []
+        self.yielded = 0
+        self._steps = threading.Semaphore(0)
+        self._released = threading.Event()
+
+    def advance(self) -> None:
+        """Let the generator yield its next segment (or end)."""
+        self._steps.release()
+
+    def release(self) -> None:
+        """Let the generator run freely from now on."""
+        self._released.set()
+        self._steps.release()
+
+    def _step(self) -> None:
+        waits = self.paced and not self._released.is_set()
+        if waits and not self._steps.acquire(timeout=STEP_TIMEOUT):
+            raise TimeoutError("the fake model was never told to go on")
+
+    def _generate(self) -> Iterator[FakeSegment]:
+        for index, segment in enumerate(self.segments):
+            if index:
+                self._step()
+            self.yielded += 1
+            yield segment
+        if self.error is not None:
+            raise self.error
+        if self.endless:
+            for index in itertools.count(len(self.segments)):
+                self.yielded += 1
+                yield FakeSegment(start=float(index), end=index + 1.0, text=f" filler {index}.")
+        self._step()
+
+    def transcribe(self, audio: Any, options: JobOptions) -> tuple[Iterator[FakeSegment], FakeInfo]:
+        self.calls.append(Transcribed(len(audio), options))
+        return self._generate(), FakeInfo(self.language, duration=len(audio) / SAMPLE_RATE)
+
+
+@dataclass
+class FakeModels:
+    """The worker's model registry, holding one fake model: records the names asked for."""
+
+    model: FakeModel
+    asked: list[str | None] = field(default_factory=list)
+
+    def get(self, model_name: str | None = None) -> FakeModel:
+        self.asked.append(model_name)
+        return self.model
+
+
+def tone_wav(seconds: float) -> bytes:
+    """A 440 Hz tone as 16 kHz mono 16-bit WAV."""
+    frames = int(seconds * SAMPLE_RATE)
+    step = 2 * math.pi * 440 / SAMPLE_RATE
+    samples = b"".join(struct.pack("<h", int(8000 * math.sin(step * i))) for i in range(frames))
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(SAMPLE_RATE)
+        wav.writeframes(samples)
+    return out.getvalue()
