@@ -70,6 +70,40 @@ def _open(path: Path) -> Any:
     return av.open(str(path), mode="r", options=dict(OPEN_OPTIONS), metadata_errors="ignore")
 
 
+class StreamExtent:
+    """How long a stream plays, from its packets, whatever its header claims.
+
+    Chained Ogg, concatenated MPEG-TS or FLAC restart their timestamps at every link, so the
+    largest timestamp measures one link only. Here each run of rising timestamps is measured
+    on its own and the runs are added up; the packets' own durations, added up, are the other
+    measure, and the longer of the two counts. Everything stays in the stream's integer time
+    base (Fraction arithmetic per packet was most of the probe's time on long files).
+    """
+
+    def __init__(self) -> None:
+        self.durations = 0
+        self._done = 0
+        """Length of the runs before the current one."""
+        self._start: int | None = None
+        self._stop = 0
+
+    def add(self, pts: int | None, duration: int) -> None:
+        self.durations += max(duration, 0)
+        if pts is None:
+            return
+        if self._start is None:
+            self._start = self._stop = pts
+        elif pts < self._stop - max(duration, 1) * 2:  # the timestamps started again
+            self._done += self._stop - self._start
+            self._start = self._stop = pts
+        self._stop = max(self._stop, pts + max(duration, 0))
+
+    @property
+    def ticks(self) -> int:
+        current = self._stop - self._start if self._start is not None else 0
+        return max(self._done + current, self.durations)
+
+
 def probe_in_process(path: Path) -> ProbeResult:
     """Open, check for a decodable audio stream and measure its real duration."""
     import av
@@ -91,15 +125,10 @@ def probe_in_process(path: Path) -> ProbeResult:
             for s in container.streams.video
         )
         decoded = 0.0
-        # The end is tracked in the stream's integer time base and converted once: Fraction
-        # arithmetic per packet was most of the probe's time on long files.
-        end_pts: int | None = None
+        extent = StreamExtent()
         try:
             for packet in container.demux(audio):
-                if packet.pts is not None:
-                    stop = packet.pts + (packet.duration or 0)
-                    if end_pts is None or stop > end_pts:
-                        end_pts = stop
+                extent.add(packet.pts, packet.duration or 0)
                 if decoded < _DECODE_CHECK_SECONDS:
                     for frame in packet.decode():
                         decoded += frame.samples / max(frame.sample_rate or SAMPLE_RATE, 1)
@@ -114,13 +143,7 @@ def probe_in_process(path: Path) -> ProbeResult:
                 "The audio track could not be decoded (damaged or truncated file).",
                 code="undecodable_audio",
             )
-        end = (
-            max(0.0, float(end_pts * audio.time_base))
-            if end_pts is not None and audio.time_base is not None
-            else 0.0
-        )
-        start = float(audio.start_time * audio.time_base) if audio.start_time else 0.0
-        duration = max(end - start, decoded)
+        duration = max(float(extent.ticks * audio.time_base) if audio.time_base else 0.0, decoded)
         return ProbeResult(
             duration_seconds=round(duration, 3),
             media_kind="video" if has_video else "audio",
@@ -262,23 +285,44 @@ def check_duration(seconds: float, limit: float) -> None:
         )
 
 
-def decode_audio(path: Path, sample_rate: int = SAMPLE_RATE) -> Any:
-    """Decode the first audio track to mono float32 at `sample_rate` (a numpy array)."""
+def decode_audio(
+    path: Path, max_seconds: float | None = None, sample_rate: int = SAMPLE_RATE
+) -> Any:
+    """Decode the first audio track to mono float32 at `sample_rate` (a numpy array).
+
+    With `max_seconds`, decoding stops with `duration_exceeded` as soon as the audio passes
+    it, so a file that lies about its length never costs more than the limit's worth of
+    samples."""
     import av
     import numpy as np
 
     resampler = av.AudioResampler(format="s16", layout="mono", rate=sample_rate)
     chunks: list[Any] = []
+    limit = int(max_seconds * sample_rate) if max_seconds is not None else None
+    samples = 0
+
+    def keep(frames: Any) -> None:
+        nonlocal samples
+        for out in frames:
+            chunk = out.to_ndarray().reshape(-1)
+            samples += len(chunk)
+            if limit is not None and samples > limit:
+                chunks.clear()
+                raise MediaError(
+                    f"The audio lasts longer than the limit of {max_seconds:.0f} s.",
+                    code="duration_exceeded",
+                    status_code=422,
+                )
+            chunks.append(chunk)
+
     try:
         with _open(path) as container:
             stream = next(iter(container.streams.audio), None)
             if stream is None:
                 raise MediaError("The file has no audio track.", code="no_audio_stream")
             for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
+                keep(resampler.resample(frame))
+            keep(resampler.resample(None))
     except av.FFmpegError as exc:
         if not chunks:
             raise MediaError("The audio could not be decoded.", code="undecodable_audio") from exc

@@ -140,9 +140,8 @@ class Pipeline:
         path = self.storage.path(claim.storage_key)
         if not path.is_file():
             return self._fail(claim, "media_missing", "The uploaded file is no longer stored.")
-        audio = media.decode_audio(path)
+        audio = media.decode_audio(path, self.settings.max_duration_seconds)
         duration = len(audio) / media.SAMPLE_RATE
-        media.check_duration(duration, self.settings.max_duration_seconds)
         model = self.models.get(claim.options.model)
         raw_segments, info = model.transcribe(audio, claim.options)
         texts: list[str] = []

@@ -71,3 +71,18 @@ def _normalise(text: str) -> str:
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
     return float(jiwer.wer(_normalise(reference), _normalise(hypothesis)))
+
+
+CHAINED_CODECS = {"ogg": ["-c:a", "libvorbis"], "ts": ["-c:a", "mp2"], "flac": ["-c:a", "flac"]}
+"""Formats whose links can be joined byte for byte, each link restarting its timestamps."""
+
+
+def chained(folder: Path, fmt: str, *, link_seconds: float, links: int) -> Path:
+    """`links` copies of one `link_seconds` tone, byte for byte one after another: the header
+    (and the largest timestamp) of such a file tell the length of one link only."""
+    link = folder / f"link-{link_seconds:g}s.{fmt}"
+    tone = f"sine=frequency=440:duration={link_seconds}"
+    _ffmpeg("-f", "lavfi", "-i", tone, "-ac", "1", "-ar", "16000", *CHAINED_CODECS[fmt], str(link))
+    whole = folder / f"chained-{links}x{link_seconds:g}s.{fmt}"
+    whole.write_bytes(link.read_bytes() * links)
+    return whole
