@@ -12,12 +12,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import openapi_schemas
+from api.access.hosts import HostPolicy, RequestGuard
 from api.access.middleware import AccessControl
+from api.access.revocations import purge_expired
 from api.errors import install_error_handlers
 from api.metrics import MetricsMiddleware
 from api.resources import Resources
 from api.routes import health, live, session, transcriptions
 from api.schemas import UNAUTHORIZED
+from api.security_headers import SecurityHeaders
 from api.web_ui import serve_web_ui
 from core.logs import configure_logging
 from core.settings import Settings, get_settings
@@ -40,6 +43,7 @@ async def _sweep_forever(resources: Resources) -> None:
             )
             if report.published or report.requeued or report.failed or report.removed_uploads:
                 logger.info("sweeper: %s", report)
+            await run_in_threadpool(purge_expired, resources.db)
         except Exception as exc:
             logger.warning("sweeper pass failed: %s", exc)
         await asyncio.sleep(settings.sweep_interval_seconds)
@@ -73,7 +77,7 @@ def create_app(settings: Settings | None = None, *, sweeper: bool = True) -> Fas
     app.state.resources = resources
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware)
-    app.add_middleware(AccessControl, keys=resources.keys, signer=resources.signer)
+    app.add_middleware(AccessControl, keys=resources.keys, signer=resources.signer, db=resources.db)
     if resources.settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -82,6 +86,9 @@ def create_app(settings: Settings | None = None, *, sweeper: bool = True) -> Fas
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
         )
+    hosts = HostPolicy.from_settings(resources.settings, keys_enabled=resources.keys.enabled)
+    app.add_middleware(RequestGuard, hosts=hosts, trusted_origins=resources.settings.cors_origins)
+    app.add_middleware(SecurityHeaders)
     for routes in (health, session, transcriptions, live):
         app.include_router(routes.router, responses=UNAUTHORIZED)
     serve_web_ui(app)

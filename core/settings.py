@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -58,6 +59,8 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Host names the API answers to besides loopback ones ("*.example.org" for subdomains).
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Access control (see docs/reliability.md). Entries are "owner:key" or "owner:sha256:<hex>".
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -73,7 +76,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
 
-    @field_validator("cors_origins", "allowed_models", "api_keys", "admin_api_keys", mode="before")
+    @field_validator(
+        "cors_origins",
+        "allowed_models",
+        "api_keys",
+        "admin_api_keys",
+        "allowed_hosts",
+        mode="before",
+    )
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -101,6 +111,25 @@ class Settings(BaseSettings):
                     f"CORS_ORIGINS entry {origin!r}: list each origin as http(s)://host[:port]"
                 )
         return [origin.rstrip("/") for origin in value]
+
+    @field_validator("allowed_hosts", mode="after")
+    @classmethod
+    def _host_names(cls, value: list[str]) -> list[str]:
+        names = []
+        for host in value:
+            try:  # an IPv6 address, with or without brackets
+                names.append(str(ipaddress.IPv6Address(host.strip("[]"))))
+                continue
+            except ValueError:
+                pass
+            name = host.removeprefix("*.")
+            if not name or any(not (c.isalnum() or c in "-.") for c in name):
+                raise ValueError(
+                    f"ALLOWED_HOSTS entry {host!r}: list host names (or *.domain) and addresses, "
+                    "without scheme, port or path"
+                )
+            names.append(host.lower().rstrip("."))
+        return names
 
     @model_validator(mode="after")
     def _no_placeholder_credentials(self) -> Settings:

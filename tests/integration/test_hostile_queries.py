@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 async def client(migrated_db: str) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(get_settings().model_copy(update={"database_url": migrated_db}), sweeper=False)
     async with app.router.lifespan_context(app):
-        yield httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+        yield httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1")
 
 
 @pytest.mark.parametrize(

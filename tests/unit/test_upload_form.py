@@ -31,7 +31,7 @@ def storage(tmp_path: Path) -> Storage:
 def client(storage: Storage) -> httpx.AsyncClient:
     app = create_app(Settings(max_upload_mb=1), sweeper=False)
     app.dependency_overrides[get_storage] = lambda: storage
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1")
 
 
 def _field(name: str, value: str) -> bytes:

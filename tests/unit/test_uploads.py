@@ -28,7 +28,7 @@ def storage(tmp_path: Path) -> Storage:
 def client(storage: Storage) -> httpx.AsyncClient:
     app = create_app(Settings(max_upload_mb=1, max_files_per_request=3), sweeper=False)
     app.dependency_overrides[get_storage] = lambda: storage
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1")
 
 
 def _part(name: str, filename: str, size: int) -> bytes:
