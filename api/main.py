@@ -15,6 +15,7 @@ from api import openapi_schemas
 from api.access.hosts import HostPolicy, RequestGuard
 from api.access.middleware import AccessControl
 from api.access.revocations import purge_expired
+from api.docs_ui import serve_docs
 from api.errors import install_error_handlers
 from api.metrics import MetricsMiddleware
 from api.resources import Resources
@@ -73,6 +74,8 @@ def create_app(settings: Settings | None = None, *, sweeper: bool = True) -> Fas
         description="Self-hosted distributed transcription: upload audio or video, follow "
         "progress live, search, read and download transcripts.",
         lifespan=lifespan,
+        docs_url=None,  # served offline by api.docs_ui
+        redoc_url=None,
     )
     app.state.resources = resources
     install_error_handlers(app)
@@ -91,6 +94,7 @@ def create_app(settings: Settings | None = None, *, sweeper: bool = True) -> Fas
     app.add_middleware(SecurityHeaders)
     for routes in (health, session, transcriptions, live):
         app.include_router(routes.router, responses=UNAUTHORIZED)
+    serve_docs(app)
     serve_web_ui(app)
     openapi_schemas.install(app)
     return app

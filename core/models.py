@@ -98,3 +98,14 @@ class Segment(SQLModel, table=True):
     words: list[dict[str, Any]] | None = Field(
         default=None, sa_column=sa.Column(postgresql.JSONB, nullable=True)
     )
+
+
+class RevokedSession(SQLModel, table=True):
+    """A session token signed out before its expiry (the token itself is never stored)."""
+
+    __tablename__ = "revoked_sessions"
+
+    digest: str = Field(primary_key=True, max_length=64, description="SHA-256 of the token")
+    expires_at: datetime = Field(
+        sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False, index=True)
+    )

@@ -17,12 +17,15 @@ from __future__ import annotations
 import json
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.access.keys import ANONYMOUS_PRINCIPAL, KeyTable, Principal
+from api.access.revocations import is_revoked
 from api.access.session_tokens import COOKIE_NAME, QUERY_PARAMETER, SessionSigner
 from api.schemas import error_body
+from core.db import Database
 from core.errors import Unauthorized
 
 OPEN_PATHS = frozenset({"/api/health"})
@@ -35,7 +38,8 @@ def _protected(path: str, method: str) -> bool:
     return path == "/api" or path.startswith("/api/") or path == "/metrics"
 
 
-def _cookie(headers: Headers) -> str | None:
+def session_cookie(headers: Headers) -> str | None:
+    """The session token the request's cookie carries, if any."""
     for header in headers.getlist("cookie"):
         for pair in header.split(";"):
             name, _, value = pair.strip().partition("=")
@@ -47,10 +51,11 @@ def _cookie(headers: Headers) -> str | None:
 class AccessControl:
     """ASGI middleware: authenticate, then stamp the principal on the request state."""
 
-    def __init__(self, app: ASGIApp, keys: KeyTable, signer: SessionSigner) -> None:
+    def __init__(self, app: ASGIApp, keys: KeyTable, signer: SessionSigner, db: Database) -> None:
         self.app = app
         self.keys = keys
         self.signer = signer
+        self.db = db
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,7 +69,7 @@ class AccessControl:
             if scope["method"] == "OPTIONS" or not _protected(scope["path"], scope["method"]):
                 await self.app(scope, receive, send)
                 return
-            found, problem = self._authenticate(scope)
+            found, problem = await self._authenticate(scope)
             if found is None:
                 await _unauthorized(problem, send)
                 return
@@ -72,7 +77,7 @@ class AccessControl:
         state["principal"] = principal
         await self.app(scope, receive, send)
 
-    def _authenticate(self, scope: Scope) -> tuple[Principal | None, str]:
+    async def _authenticate(self, scope: Scope) -> tuple[Principal | None, str]:
         headers = Headers(scope=scope)
         authorization = headers.get("authorization")
         if authorization is not None:
@@ -83,11 +88,17 @@ class AccessControl:
             return principal, "" if principal else "The API key is not valid."
         if scope["method"] not in SAFE_METHODS:
             return None, "An API key is required (`Authorization: Bearer <API key>`)."
-        token = QueryParams(scope.get("query_string", b"")).get(QUERY_PARAMETER) or _cookie(headers)
+        token = QueryParams(scope.get("query_string", b"")).get(QUERY_PARAMETER) or session_cookie(
+            headers
+        )
         if token is None:
             return None, "An API key is required (`Authorization: Bearer <API key>`)."
         principal = self.signer.verify(token, self.keys)
-        return principal, "" if principal else "The session has expired; sign in again."
+        if principal is None:
+            return None, "The session has expired; sign in again."
+        if await run_in_threadpool(is_revoked, self.db, token):
+            return None, "The session was signed out; sign in again."
+        return principal, ""
 
 
 async def _unauthorized(message: str, send: Send) -> None:

@@ -6,7 +6,9 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from api.access.keys import Principal
-from api.access.session_tokens import COOKIE_NAME
+from api.access.middleware import session_cookie
+from api.access.revocations import revoke
+from api.access.session_tokens import COOKIE_NAME, QUERY_PARAMETER
 from api.deps import PrincipalDep, ResourcesDep
 from api.schemas import UNAUTHORIZED
 
@@ -61,8 +63,13 @@ def open_session(
 
 
 @router.delete("", status_code=204)
-def close_session() -> Response:
-    """Forget the session cookie (sign out)."""
+def close_session(request: Request, resources: ResourcesDep) -> Response:
+    """Sign out: the session token (the cookie's, or `?token=`) is refused from now on, by
+    every API process, and the cookie is dropped."""
+    token = request.query_params.get(QUERY_PARAMETER) or session_cookie(request.headers)
+    expires = resources.signer.expiry(token) if token else None
+    if token and expires is not None:
+        revoke(resources.db, token, expires)
     response = Response(status_code=204)
     response.delete_cookie(COOKIE_NAME, path="/api", httponly=True, samesite="strict")
     return response

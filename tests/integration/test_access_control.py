@@ -15,8 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.platform import ROOT, platform_env, wait_until
+from tests.support.platform import ROOT, platform_env
 from tests.support.private import PrivatePlatform, private_platform
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -208,7 +209,6 @@ def test_session_token_works_for_reads_only_and_only_for_its_owner(
         # A cookie never authorises a change (a cross-site form could send it).
         assert browser.post(f"/api/transcriptions/{jobs['alice']}/cancel").status_code == 401
         assert browser.delete(f"/api/transcriptions/{jobs['alice']}").status_code == 401
-        assert browser.delete("/api/session").status_code == 204
 
     with httpx.Client(base_url=keyed.base_url, timeout=10) as stranger:
         url = f"/api/transcriptions/{jobs['alice']}/events"
@@ -220,6 +220,15 @@ def test_session_token_works_for_reads_only_and_only_for_its_owner(
         expired = token.split(".")
         expired[1] = str(int(time.time()) - 10)
         assert _first_frame(stranger, url, params={"token": ".".join(expired)})[0] == 401
+
+    # Signing out revokes the token: the cookie's, wherever it is used afterwards.
+    with httpx.Client(base_url=keyed.base_url, timeout=10) as browser:
+        browser.cookies.set("soundscripter_session", token)
+        assert browser.delete("/api/session").status_code == 204
+        assert browser.get(f"/api/transcriptions/{jobs['alice']}").status_code == 401
+    with httpx.Client(base_url=keyed.base_url, timeout=10) as stranger:
+        url = f"/api/transcriptions/{jobs['alice']}/events"
+        assert _first_frame(stranger, url, params={"token": token})[0] == 401
 
 
 def test_queued_jobs_limit_answers_429_with_retry_after(
@@ -267,7 +276,6 @@ def test_concurrent_uploads_limit_answers_429(keyed: PrivatePlatform) -> None:
     first.start()
     try:
         assert sending.wait(10)
-        time.sleep(0.5)
         assert not answers, f"the slow upload was answered early: {answers}"
         with keyed.client(headers=bearer(BOB)) as bob:
             # Until the slow upload holds the slot, a second one goes through (and is refused
@@ -277,6 +285,8 @@ def test_concurrent_uploads_limit_answers_429(keyed: PrivatePlatform) -> None:
                 return answer if answer.status_code == 429 else None
 
             second = wait_until(limited, 15, 0.2, "the concurrent-upload limit")
+        # The slow upload holds the slot until its body is released: still unanswered.
+        assert not answers, f"the slow upload was answered early: {answers}"
         assert second.headers["retry-after"] == "5"
         assert second.json()["error"]["code"] == "rate_limited"
     finally:

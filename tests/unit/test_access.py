@@ -64,7 +64,22 @@ def test_session_tokens_expire_and_follow_key_removal() -> None:
     assert other.verify(token, table, now=1000) is None
     without_alice = KeyTable.from_settings(Settings(api_keys=f"bob:{'b' * 20}"))
     assert signer.verify(token, without_alice, now=1000) is None
-    assert signer.verify("v1.9999999999.-.x", table) is None
+    assert signer.verify("v2.9999999999.-.n.x", table) is None
+
+
+def test_a_token_reaching_past_now_plus_the_ttl_is_refused() -> None:
+    table = KeyTable.from_settings(Settings(api_keys=f"alice:{KEY}"))
+    alice = table.lookup(KEY)
+    assert alice is not None
+    # Signed with the same secret under a TTL of a day, then checked under a TTL of a minute.
+    long_lived = SessionSigner.create("s" * 32, ttl_seconds=86400)
+    token, _ = long_lived.issue(alice, now=1000)
+    signer = SessionSigner.create("s" * 32, ttl_seconds=60)
+    assert signer.verify(token, table, now=1000) is None
+    assert signer.expiry(token, now=1000) is None
+    # Past the TTL by less than the clock skew allowed between API processes: still valid.
+    near, expires = SessionSigner.create("s" * 32, ttl_seconds=63).issue(alice, now=1000)
+    assert signer.expiry(near, now=1000) == expires
 
 
 def test_refusal_to_serve_beyond_loopback_without_keys() -> None:
