@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from tests.support import media
-from tests.support.platform import wait_until
 from tests.support.private import PrivatePlatform, private_platform
 from tests.support.proxy import TcpProxy
+from tests.support.waiting import wait_until
 
 TALK = (
     "Please send the quarterly report to the finance team before Friday. "

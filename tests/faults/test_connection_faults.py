@@ -13,8 +13,8 @@ import pytest
 
 from tests.faults.conftest import TALK, Faulty, wait_progress
 from tests.support import media
-from tests.support.platform import wait_until
 from tests.support.private import PrivatePlatform
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -45,6 +45,12 @@ def _assert_completed_once(platform: PrivatePlatform, job_id: str) -> dict[str, 
     return job
 
 
+def _wait_logged(platform: PrivatePlatform, name: str, since: int, text: str, what: str) -> None:
+    """Wait until the log of process `name`, past character `since`, contains `text`."""
+    process = platform.processes[name]
+    wait_until(lambda: text in process.log()[since:], 60, 0.1, what)
+
+
 def test_broker_unreachable_during_upload_jobs_are_published_later(
     faulty: Faulty, media_dir: Path
 ) -> None:
@@ -57,7 +63,14 @@ def test_broker_unreachable_during_upload_jobs_are_published_later(
         row = platform.job_row(job_id)
         assert row["status"] == "queued"
         assert row["enqueued_at"] is None  # committed, never confirmed by the broker
-    time.sleep(3)
+    api = platform.processes["api"]
+
+    def publish_failures() -> int:
+        lines = api.log().splitlines()
+        return sum(1 for line in lines for job_id in ids if f"publishing job {job_id}" in line)
+
+    # The upload tried each job once; a further failure is the sweeper trying again.
+    wait_until(lambda: publish_failures() > len(ids), 60, 0.1, "the sweeper to retry")
     assert all(platform.job_row(job_id)["status"] == "queued" for job_id in ids)
     broker.restore()
     done = [_assert_completed_once(platform, job_id) for job_id in ids]
@@ -73,8 +86,10 @@ def test_broker_cut_while_two_jobs_run_and_five_wait(
     running = ids[:2]
     for job_id in running:
         wait_progress(platform, job_id)
+    since = len(platform.processes["worker"].log())
     broker.cut()
-    time.sleep(3)
+    # The outage lasts until the worker has lost its broker connection mid-job.
+    _wait_logged(platform, "worker", since, "Connection to broker lost", "the worker to see it")
     broker.restore()
     done = [_assert_completed_once(platform, job_id) for job_id in ids]
     for job in done[:2]:
@@ -88,8 +103,11 @@ def test_database_connection_cut_mid_job(faulty: Faulty, talk_clip: Path) -> Non
     platform, database = faulty.platform, faulty.proxies.postgres
     [job_id] = _upload(platform, [talk_clip])
     wait_progress(platform, job_id)
+    since = len(platform.processes["worker"].log())
     database.cut()
-    time.sleep(5)
+    # The running job meets the outage (its next write or lease renewal fails) ...
+    _wait_logged(platform, "worker", since, "OperationalError", "the job to meet the outage")
+    # ... and is still processing, not failed.
     assert platform.job_row(job_id)["status"] == "processing"
     database.restore()
     job = _assert_completed_once(platform, job_id)
@@ -120,7 +138,7 @@ class SseClient(threading.Thread):
                         if self.stop.is_set():
                             return
             except httpx.HTTPError:
-                time.sleep(0.5)
+                time.sleep(0.5)  # kept: a client's pause before it reconnects
 
 
 def test_redis_down_for_30_seconds_during_three_jobs(
@@ -140,6 +158,7 @@ def test_redis_down_for_30_seconds_during_three_jobs(
             wait_until(lambda c=c: c.completed() == set(ids), 30, what="completed over SSE")
             for c in clients
         ]
+        # Kept: the scenario is an outage of 30 s, whatever the jobs did meanwhile.
         time.sleep(max(0.0, 30 - (time.monotonic() - outage_started)))
     finally:
         redis.restore()

@@ -16,8 +16,8 @@ from core.models import Transcription, utcnow
 from core.storage import Storage
 from core.sweeper import _LOCK_KEY
 from tests.faults.conftest import Faulty, wait_progress
-from tests.support.platform import wait_until
 from tests.support.private import PrivatePlatform
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -60,7 +60,7 @@ def test_api_restart_while_jobs_run_loses_nothing(
     response = platform.upload(talk_clip, talk_clip, talk_clip)
     assert response.status_code == 202, response.text
     ids = [item["id"] for item in response.json()["items"]]
-    wait_progress(platform, ids[0])
+    running = wait_progress(platform, ids[0])
 
     api = platform.processes["api"]
     api.stop()
@@ -70,7 +70,12 @@ def test_api_restart_while_jobs_run_loses_nothing(
     storage.path(key).parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(talk_clip, storage.path(key))
     orphan = _insert(platform, storage_key=key)
-    time.sleep(2)
+
+    def worker_carried_on() -> bool:
+        row = platform.job_row(ids[0])
+        return row["status"] != "processing" or row["progress"] > running["progress"]
+
+    wait_until(worker_carried_on, 60, 0.1, "the worker to carry on while the API is down")
     platform.start_api()
     platform.wait_ready()
 
@@ -105,7 +110,9 @@ def test_only_the_sweeper_holding_the_advisory_lock_acts(faulty: Faulty) -> None
         assert holder.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": _LOCK_KEY}).scalar()
         try:
             job_id = _insert(platform, status="processing", attempts=1)
-            time.sleep(4)  # four sweep intervals
+            # Kept: this checks that nothing happens, which no condition can signal. The
+            # window is four sweep intervals (SWEEP_INTERVAL_SECONDS=1).
+            time.sleep(4)
             assert platform.job_row(job_id)["status"] == "processing"
         finally:
             holder.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_KEY})

@@ -20,7 +20,7 @@ import pytest
 from api.live import cursor
 from core.db import Database
 from tests.support import media
-from tests.support.platform import Platform, wait_until
+from tests.support.platform import Platform
 from tests.support.private import private_platform
 from tests.support.sse import (
     Received,
@@ -29,6 +29,7 @@ from tests.support.sse import (
     follow,
     resumed_history,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -187,7 +188,16 @@ def test_reconnecting_with_last_event_id_has_no_duplicates_and_no_gaps(
                 last_id = part.last_id or last_id
                 if part.ended_by_server or part.frames[-1].event == "completed":
                     return parts
-                await asyncio.sleep(0.4)  # events go by while no client listens
+                # Events go by while no client listens: reconnect only once the job is
+                # past the last event this client had.
+                held = int(last_id) if last_id is not None else 0
+                await asyncio.to_thread(
+                    wait_until,
+                    lambda held=held: live_platform.get(job_id)["seq"] > held,
+                    60,
+                    0.05,
+                    "an event the disconnected client misses",
+                )
 
     parts = run(scenario())
     assert len(parts) >= 3
@@ -230,18 +240,18 @@ def test_race_many_jobs_and_clients_joining_at_random_moments(
             )
             for item in page.json()["items"]:
                 completed.setdefault(item["id"], asyncio.Event()).set()
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.1)  # the watcher's polling interval
 
     async def one_client(
         client: httpx.AsyncClient, job_id: str, anchor: str | None
     ) -> list[Received]:
         if anchor is not None:
             await completed.setdefault(anchor, asyncio.Event()).wait()
-        await asyncio.sleep(rng.uniform(0, 0.5))
+        await asyncio.sleep(rng.uniform(0, 0.5))  # the scenario: a random moment to join
         url = job_url(job_id)
         if rng.random() < 0.5:
             first = await follow(client, url, stop=lambda frames: len(frames) >= 1, within=300)
-            await asyncio.sleep(rng.uniform(0, 0.5))
+            await asyncio.sleep(rng.uniform(0, 0.5))  # and a random time away before resuming
             parts = [first]
             if not first.ended_by_server:
                 parts.append(await follow(client, url, last_event_id=first.last_id, within=300))
@@ -301,9 +311,16 @@ def test_one_multiplexed_stream_follows_twenty_jobs(
             first = await follow(
                 client, url, stop=lambda frames: sum(f.event == "completed" for f in frames) >= 5
             )
-            await asyncio.sleep(0.5)
             # Resume twice at once: with the stream's own id, and with `since` positions.
             held = {f.job: f.seq for f in acknowledged(first)}
+            # ... once at least one event went by after what the first stream acknowledged.
+            await asyncio.to_thread(
+                wait_until,
+                lambda: any(live_platform.get(job)["seq"] > held.get(job, 0) for job in ids),
+                60,
+                0.05,
+                "an event after the first stream",
+            )
             since = ",".join(f"{job}:{seq}" for job, seq in held.items())
             rest, rest_since = await asyncio.gather(
                 follow(client, url, last_event_id=first.last_id),

@@ -20,9 +20,10 @@ import pytest
 import redis
 
 from tests.support import media
-from tests.support.platform import Platform, free_port, wait_until
+from tests.support.platform import Platform, free_port
 from tests.support.private import private_platform
 from tests.support.sse import Frame, Received, check_job_history, follow
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 import uuid
 from pathlib import Path
 
@@ -16,7 +15,8 @@ from core.models import Transcription, utcnow
 from core.queue import JobQueue
 from core.storage import Storage
 from tests.support import media
-from tests.support.platform import Platform, wait_until
+from tests.support.platform import Platform
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -319,7 +319,16 @@ def test_cancel_queued_and_running_jobs(
         assert response.json()["status"] == "cancelled"
         assert client.post(f"/api/transcriptions/{running_id}/cancel").status_code == 409
 
-    time.sleep(2)
+    worker = live_platform.processes["worker"]
+    wait_until(
+        lambda: any(
+            "job stopped" in line and f"[job={running_id}]" in line
+            for line in worker.log().splitlines()
+        ),
+        60,
+        0.1,
+        "the worker to stop the cancelled job",
+    )
     running = live_platform.get(running_id)
     assert running["status"] == "cancelled"
     assert running["progress"] < 1.0

@@ -12,7 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from core.migrate import upgrade
+from tests.support.cleanup import drop_database
 from tests.support.platform import Platform, free_port, platform_env
+from tests.support.waiting import wait_until
 from worker.transcriber import resolve_model
 
 pytestmark = pytest.mark.integration
@@ -34,9 +36,6 @@ def test_migrations_are_safe_when_two_processes_start_at_once(migrated_db: str) 
         thread.start()
     for thread in threads:
         thread.join(60)
-    admin = sa.create_engine(
-        migrated_db.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT"
-    )
     try:
         engine = sa.create_engine(url)
         with engine.connect() as conn:
@@ -45,9 +44,7 @@ def test_migrations_are_safe_when_two_processes_start_at_once(migrated_db: str) 
             )
         engine.dispose()
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(url)
     assert errors == []
     assert len(version) == 1
 
@@ -74,8 +71,6 @@ def test_ready_names_what_is_down(migrated_db: str, run_dir: Path) -> None:
                 return httpx.get(f"{platform.base_url}/api/ready", timeout=10)
             except httpx.HTTPError:
                 return None
-
-        from tests.support.platform import wait_until
 
         response = wait_until(answered, 60, 0.3, "the API to answer")
         assert response.status_code == 503

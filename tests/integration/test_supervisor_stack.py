@@ -25,7 +25,9 @@ import pytest
 import sqlalchemy as sa
 
 from core.settings import get_settings
-from tests.support.platform import free_port, platform_env, wait_until
+from tests.support.cleanup import delete_queue, drop_database
+from tests.support.platform import free_port, platform_env
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -133,28 +135,6 @@ def _create_database(url: str) -> None:
     upgrade(url)
 
 
-def _drop_database(url: str) -> None:
-    name = sa.engine.make_url(url).database
-    admin = sa.create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
-def _delete_queue(broker_url: str, name: str) -> None:
-    from kombu import Connection
-
-    try:
-        with Connection(broker_url, connect_timeout=3) as conn:
-            channel = conn.channel()
-            channel.queue_delete(name)
-            channel.exchange_delete(name)
-    except Exception as exc:  # cleanup only: report, do not fail the test
-        print(f"could not delete queue {name}: {exc}")
-
-
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is not None:
         return
@@ -233,8 +213,8 @@ def stack(migrated_db: str, run_dir: Path) -> Iterator[Stack]:
         raise
     finally:
         _stop(process)
-        _drop_database(database_url)
-        _delete_queue(settings.broker_url, queue_name)
+        drop_database(database_url)
+        delete_queue(settings.broker_url, queue_name)
 
 
 def _answers(stack: Stack) -> bool:
