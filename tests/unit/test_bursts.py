@@ -39,23 +39,27 @@ def test_a_burst_is_handed_over_whole_while_the_next_one_decodes() -> None:
 
 
 def test_an_error_while_decoding_is_raised_in_the_job_thread_after_earlier_segments() -> None:
+    handed_over = threading.Event()
+
     def decode() -> Iterator[str]:
         yield "a"
+        assert handed_over.wait(10)  # fail only once the job's thread has "a"
         raise RuntimeError("decoder failed")
 
     decoding = Decoding(decode())
-    seen: list[str] = []
+    seen: list[tuple[list[str], bool]] = []
 
     def consume() -> None:
-        for burst, _ in decoding.bursts():
-            seen.extend(burst)
+        for burst, finished in decoding.bursts():
+            seen.append((burst, finished))
+            handed_over.set()
 
     try:
         with pytest.raises(RuntimeError, match="decoder failed"):
             consume()
     finally:
         decoding.close()
-    assert seen in ([], ["a"])
+    assert seen == [(["a"], False)]
 
 
 def test_close_stops_decoding_after_the_current_segment() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,10 +81,17 @@ def test_storage_keys_never_come_from_outside(tmp_path: Path) -> None:
     assert storage.files() == []
 
 
-def test_settings_lists_and_threads() -> None:
+def test_settings_lists_and_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings(cors_origins="https://a.example, https://b.example", worker_concurrency=2)  # type: ignore[arg-type]
     assert settings.cors_origins == ["https://a.example", "https://b.example"]
-    assert settings.cpu_threads() >= 1
     assert Settings(whisper_cpu_threads=3).cpu_threads() == 3
+    # Unset, the machine's cores are shared by every worker slot (processes x concurrency),
+    # at least one thread each.
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert Settings(worker_processes=2, worker_concurrency=2).cpu_threads() == 2
+    assert Settings(worker_processes=1, worker_concurrency=3).cpu_threads() == 2
+    assert Settings(worker_processes=3, worker_concurrency=3).cpu_threads() == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert Settings(worker_processes=1, worker_concurrency=1).cpu_threads() == 1
     with pytest.raises(ValueError, match="guest"):
         Settings(environment="production")
