@@ -2,7 +2,8 @@
 
 The unit tier runs on a machine without services: collecting it must not load the Postgres
 driver, the migrations, the browser driver or the subprocess platform, nor any module or
-conftest of another tier. Each check collects in a fresh interpreter and reads its
+conftest of another tier. (Media made with ffmpeg, `tests.support.media`, needs no service
+and is fine.) Each check collects in a fresh interpreter and reads its
 `sys.modules` afterwards.
 """
 
@@ -43,7 +44,6 @@ INTEGRATION_ONLY = (
     "tests.support.platform",  # API and worker as subprocesses
     "tests.support.private",
     "tests.support.proxy",
-    "tests.support.media",  # espeak-ng and ffmpeg recordings
     "tests.support.cleanup",
 )
 OTHER_TIERS = (
