@@ -1,4 +1,10 @@
-"""Liveness, readiness and metrics."""
+"""Liveness, readiness and metrics.
+
+What the services answered (addresses, driver errors) and the process's metrics describe the
+deployment, so only an admin key sees them (anonymous access, for a single user on loopback,
+counts as admin): any other key learns from `/api/ready` only whether the API is ready or
+degraded, and gets 403 from `/metrics`.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +17,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from kombu import Connection
 
-from api.deps import ResourcesDep
+from api.deps import PrincipalDep, ResourcesDep
 from api.metrics import metrics_response
 from api.resources import Resources
+from api.schemas import error_body
+from core.errors import DomainError
 
 router = APIRouter(tags=["health"])
 
@@ -56,21 +64,27 @@ async def _run_check(check: Callable[[Resources], None], resources: Resources) -
 
 
 @router.get("/api/ready", responses={503: {"description": "A service is down"}})
-async def ready(resources: ResourcesDep) -> JSONResponse:
-    """Postgres, RabbitMQ and Redis reachable? Names whatever is down."""
+async def ready(resources: ResourcesDep, principal: PrincipalDep) -> JSONResponse:
+    """Postgres, RabbitMQ and Redis reachable? For admin keys, names whatever is down and
+    what each service answered; other keys get `ready` or `degraded` only."""
     checks = {name: await _run_check(check, resources) for name, check in CHECKS.items()}
     down = [name for name, state in checks.items() if state != "ok"]
+    detail = {"checks": checks} if principal.admin else {}
     if down:
+        message = (
+            f"Unreachable: {', '.join(down)}."
+            if principal.admin
+            else "A service the API needs is unreachable."
+        )
         return JSONResponse(
-            {
-                "error": {"code": "not_ready", "message": f"Unreachable: {', '.join(down)}."},
-                "checks": checks,
-            },
+            {**error_body("not_ready", message), "status": "degraded", **detail},
             status_code=503,
         )
-    return JSONResponse({"status": "ready", "checks": checks})
+    return JSONResponse({"status": "ready", **detail})
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(resources: ResourcesDep) -> Response:
+def metrics(resources: ResourcesDep, principal: PrincipalDep) -> Response:
+    if not principal.admin:
+        raise DomainError("Metrics are for admin keys.", code="forbidden", status_code=403)
     return metrics_response(resources.db)
