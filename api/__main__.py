@@ -10,6 +10,7 @@ import sys
 import uvicorn
 
 from api.access.keys import KeyConfigError, KeyTable
+from api.http_protocol import bounded_protocol
 from core.settings import Settings, get_settings
 
 
@@ -62,6 +63,9 @@ def main() -> int:
         log_config=None,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        http=bounded_protocol(
+            settings.max_request_head_kb * 1024, settings.request_head_timeout_seconds
+        ),
         access_log=False,
     )
     return 0

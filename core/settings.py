@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Host names the API answers to besides loopback ones ("*.example.org" for subdomains).
     allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Request line and headers: the most a request may send (431 past it) and how long it may
+    # take to send them (408). See api/http_protocol.py.
+    max_request_head_kb: int = Field(default=32, ge=8, le=1024)
+    request_head_timeout_seconds: float = Field(default=10, gt=0)
 
     # Access control (see docs/reliability.md). Entries are "owner:key" or "owner:sha256:<hex>".
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
