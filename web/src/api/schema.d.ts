@@ -55,7 +55,8 @@ export interface paths {
         };
         /**
          * Ready
-         * @description Postgres, RabbitMQ and Redis reachable? Names whatever is down.
+         * @description Postgres, RabbitMQ and Redis reachable? For admin keys, names whatever is down and
+         *     what each service answered; other keys get `ready` or `degraded` only.
          */
         get: operations["ready_api_ready_get"];
         put?: never;
@@ -87,7 +88,8 @@ export interface paths {
         post: operations["open_session_api_session_post"];
         /**
          * Close Session
-         * @description Forget the session cookie (sign out).
+         * @description Sign out: the session token (the cookie's, or `?token=`) is refused from now on, by
+         *     every API process, and the cookie is dropped.
          */
         delete: operations["close_session_api_session_delete"];
         options?: never;
