@@ -11,6 +11,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.schemas import error_body
+from api.security_headers import COMMON, policy_for
 from core.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -71,8 +72,13 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", exc_info=exc)
+        # Starlette answers this one outside every middleware: the security headers go here.
+        headers = {name.decode(): value.decode() for name, value in COMMON}
+        headers["Content-Security-Policy"] = policy_for(request.url.path)
         return JSONResponse(
-            error_body("internal_error", "Something went wrong on the server."), status_code=500
+            error_body("internal_error", "Something went wrong on the server."),
+            status_code=500,
+            headers=headers,
         )

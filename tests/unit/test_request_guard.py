@@ -151,3 +151,32 @@ async def test_every_response_carries_security_headers(anonymous: httpx.AsyncCli
     assert page.headers["content-security-policy"] == PAGE_POLICY
     assert api.headers["content-security-policy"] == DATA_POLICY
     assert missing.headers["content-security-policy"] == DATA_POLICY
+
+
+def test_a_crash_answers_500_with_the_security_headers() -> None:
+    import asyncio
+
+    import httpx
+
+    from api.main import create_app
+    from core.settings import Settings
+
+    app = create_app(Settings(), sweeper=False)
+
+    @app.get("/api/crash-for-test")
+    def crash() -> None:
+        raise RuntimeError("boom")
+
+    app.router.routes.insert(0, app.router.routes.pop())  # ahead of the web UI's catch-all
+
+    async def scenario() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            return await client.get("/api/crash-for-test")
+
+    response = asyncio.run(scenario())
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert "sandbox" in response.headers["content-security-policy"]
