@@ -31,7 +31,7 @@ from core.models import Segment, Transcription, utcnow
 from core.queue import JobQueue
 from core.settings import Settings, get_settings
 from core.states import JobStatus
-from core.sweeper import _LOCK_KEY, sweep_once
+from core.sweeper import _LOCK_KEY, SweepReport, sweep_once
 from tests.support.job_events import JobEventLog
 from tests.support.waiting import wait_until
 
@@ -697,16 +697,11 @@ def test_sweep_requeues_lost_runs_fails_exhausted_ones_and_publishes_the_outbox(
     try:
         # An API process of this run may be sweeping at this moment (it holds the lock for a
         # few milliseconds each second): sweep again until this sweep is the one that ran.
-        report = wait_until(
-            lambda: (
-                (r := sweep_once(sweep_settings, tx_db, sweep_publisher, job_queue))
-                and not r.skipped_locked
-                and r
-            ),
-            timeout=10,
-            interval=0.05,
-            what="the sweeper's lock",
-        )
+        def swept() -> SweepReport | None:
+            report = sweep_once(sweep_settings, tx_db, sweep_publisher, job_queue)
+            return None if report.skipped_locked else report
+
+        report = wait_until(swept, timeout=10, interval=0.05, what="the sweeper's lock")
         assert report.requeued >= 1
         assert report.failed >= 1
         assert report.published >= 1

@@ -6,11 +6,14 @@ the generator in its decoding thread; a *paced* model yields each segment after 
 then its end) only once the test has called `advance()`, so the test decides which segments
 arrive together in one burst. `release()` lets everything through (a test must release a paced
 model whose run stops early, or the decoding thread would wait for a step that never comes).
+A model paced *on read* goes on by itself once the job's thread has read the segment it
+yielded last: each segment arrives as a burst of its own, whatever the job does with it.
 An *endless* model keeps yielding filler segments after its own, like a long recording.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import math
@@ -65,12 +68,14 @@ class FakeModel:
         *,
         language: str = "en",
         paced: bool = False,
+        advance_on_read: bool = False,
         endless: bool = False,
         error: BaseException | None = None,
     ):
         self.segments = list(segments)
         self.language = language
-        self.paced = paced
+        self.paced = paced or advance_on_read
+        self.advance_on_read = advance_on_read
         self.endless = endless
         self.error = error
         """Raised by the generator after the model's own segments (a failure mid-decoding)."""
@@ -93,12 +98,12 @@ class FakeModel:
         if waits and not self._steps.acquire(timeout=STEP_TIMEOUT):
             raise TimeoutError("the fake model was never told to go on")
 
-    def _generate(self) -> Iterator[FakeSegment]:
+    def _generate(self) -> Iterator[Any]:
         for index, segment in enumerate(self.segments):
             if index:
                 self._step()
             self.yielded += 1
-            yield segment
+            yield _ReadAdvances(segment, self) if self.advance_on_read else segment
         if self.error is not None:
             raise self.error
         if self.endless:
@@ -107,9 +112,23 @@ class FakeModel:
                 yield FakeSegment(start=float(index), end=index + 1.0, text=f" filler {index}.")
         self._step()
 
-    def transcribe(self, audio: Any, options: JobOptions) -> tuple[Iterator[FakeSegment], FakeInfo]:
+    def transcribe(self, audio: Any, options: JobOptions) -> tuple[Iterator[Any], FakeInfo]:
         self.calls.append(Transcribed(len(audio), options))
         return self._generate(), FakeInfo(self.language, duration=len(audio) / SAMPLE_RATE)
+
+
+class _ReadAdvances:
+    """A segment that lets its model go on once its text has been read (by the job's thread)."""
+
+    def __init__(self, segment: FakeSegment, model: FakeModel):
+        self.start, self.end, self.words = segment.start, segment.end, segment.words
+        self._text = segment.text
+        self._model = model
+
+    @property
+    def text(self) -> str:
+        self._model.advance()
+        return self._text
 
 
 @dataclass
@@ -124,6 +143,7 @@ class FakeModels:
         return self.model
 
 
+@functools.cache
 def tone_wav(seconds: float) -> bytes:
     """A 440 Hz tone as 16 kHz mono 16-bit WAV."""
     frames = int(seconds * SAMPLE_RATE)
