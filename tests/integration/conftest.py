@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sqlalchemy import Engine
 
     from core.db import Database
+    from tests.support.pipeline_runs import Runs
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +34,13 @@ def tx_db(rollback_engine: Engine) -> Iterator[Database]:
 
     with rolled_back(rollback_engine) as database:
         yield database
+
+
+@pytest.fixture
+def pipeline_runs(tx_db: Database, tmp_path: Path) -> Iterator[Runs]:
+    """Jobs to run through `Pipeline.run` in-process (`tests/support/pipeline_runs.py`)."""
+    from tests.support.pipeline_runs import Runs
+
+    runs = Runs(tx_db, tmp_path / "storage")
+    yield runs
+    runs.close()
