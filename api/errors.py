@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,68 +18,82 @@ from core.errors import DomainError
 logger = logging.getLogger(__name__)
 
 
+async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+    headers = {}
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return JSONResponse(
+        error_body(exc.code, exc.message), status_code=exc.status_code, headers=headers
+    )
+
+
+async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    details = [
+        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
+        for e in exc.errors()
+    ]
+    first = details[0] if details else {"field": "", "message": "invalid request"}
+    return JSONResponse(
+        error_body("invalid_request", f"{first['field']}: {first['message']}", details=details),
+        status_code=422,
+    )
+
+
+async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
+    return JSONResponse(
+        error_body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+async def database_unavailable(_: Request, exc: sa_exc.OperationalError) -> JSONResponse:
+    logger.warning("database unavailable: %s", exc.orig or exc)
+    return JSONResponse(
+        error_body("service_unavailable", "The database is unreachable; try again shortly."),
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+
+
+async def unstorable_value(_: Request, exc: sa_exc.DataError) -> JSONResponse:
+    # Postgres refuses some text outright (a NUL byte, say): that is the request's fault.
+    logger.warning("refused a value the database cannot take: %s", exc.orig or exc)
+    return JSONResponse(
+        error_body(
+            "invalid_request",
+            "A value in the request cannot be stored or searched (it holds a NUL byte or "
+            "another character the database refuses).",
+        ),
+        status_code=422,
+    )
+
+
+async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error", exc_info=exc)
+    # Starlette answers this one outside every middleware: the security headers go here.
+    headers = {name.decode(): value.decode() for name, value in COMMON}
+    headers["Content-Security-Policy"] = policy_for(request.url.path)
+    return JSONResponse(
+        error_body("internal_error", "Something went wrong on the server."),
+        status_code=500,
+        headers=headers,
+    )
+
+
+HANDLERS: list[tuple[type[Exception], Any]] = [
+    (DomainError, domain_error),
+    (RequestValidationError, validation_error),
+    (StarletteHTTPException, http_error),
+    (sa_exc.OperationalError, database_unavailable),
+    (sa_exc.DataError, unstorable_value),
+    (Exception, unexpected),
+]
+"""Each kind of error and its handler (the most specific first)."""
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(DomainError)
-    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        headers = {}
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            headers["Retry-After"] = str(retry_after)
-        return JSONResponse(
-            error_body(exc.code, exc.message), status_code=exc.status_code, headers=headers
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
-            for e in exc.errors()
-        ]
-        first = details[0] if details else {"field": "", "message": "invalid request"}
-        return JSONResponse(
-            error_body("invalid_request", f"{first['field']}: {first['message']}", details=details),
-            status_code=422,
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
-        return JSONResponse(
-            error_body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
-        )
-
-    @app.exception_handler(sa_exc.OperationalError)
-    async def database_unavailable(_: Request, exc: sa_exc.OperationalError) -> JSONResponse:
-        logger.warning("database unavailable: %s", exc.orig or exc)
-        return JSONResponse(
-            error_body("service_unavailable", "The database is unreachable; try again shortly."),
-            status_code=503,
-            headers={"Retry-After": "5"},
-        )
-
-    @app.exception_handler(sa_exc.DataError)
-    async def unstorable_value(_: Request, exc: sa_exc.DataError) -> JSONResponse:
-        # Postgres refuses some text outright (a NUL byte, say): that is the request's fault.
-        logger.warning("refused a value the database cannot take: %s", exc.orig or exc)
-        return JSONResponse(
-            error_body(
-                "invalid_request",
-                "A value in the request cannot be stored or searched (it holds a NUL byte or "
-                "another character the database refuses).",
-            ),
-            status_code=422,
-        )
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error", exc_info=exc)
-        # Starlette answers this one outside every middleware: the security headers go here.
-        headers = {name.decode(): value.decode() for name, value in COMMON}
-        headers["Content-Security-Policy"] = policy_for(request.url.path)
-        return JSONResponse(
-            error_body("internal_error", "Something went wrong on the server."),
-            status_code=500,
-            headers=headers,
-        )
+    for kind, handler in HANDLERS:
+        app.add_exception_handler(kind, handler)
