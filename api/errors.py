@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 from api.schemas import error_body
 from api.security_headers import COMMON, policy_for
@@ -81,6 +84,26 @@ async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         status_code=500,
         headers=headers,
     )
+
+
+async def send_error(
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
+    """An error in the usual shape, sent straight over ASGI (by middleware that answers before
+    the app runs)."""
+    body = json.dumps(error_body(code, message)).encode()
+    start = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+        *headers,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": start})
+    await send({"type": "http.response.body", "body": body})
 
 
 HANDLERS: list[tuple[type[Exception], Any]] = [

@@ -26,7 +26,6 @@ Clients that are not browsers send neither header and are not affected.
 from __future__ import annotations
 
 import ipaddress
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -34,7 +33,7 @@ from urllib.parse import urlsplit
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.schemas import error_body
+from api.errors import send_error
 from core.settings import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -132,7 +131,7 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         status, code, message = problem
-        await _refuse(send, status, code, message)
+        await send_error(send, status, code, message, [(b"connection", b"close")])
 
     def _host_problem(self, host: str) -> tuple[int, str, str] | None:
         name = host_name(host) if host else None
@@ -164,20 +163,3 @@ class RequestGuard:
             "Changes are accepted only from this site's own pages (or an origin listed in "
             "CORS_ORIGINS).",
         )
-
-
-async def _refuse(send: Send, status: int, code: str, message: str) -> None:
-    body = json.dumps(error_body(code, message)).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"cache-control", b"no-store"),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -14,8 +14,6 @@ that case unless ALLOW_ANONYMOUS is set.
 
 from __future__ import annotations
 
-import json
-
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, QueryParams
@@ -24,12 +22,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.access.keys import ANONYMOUS_PRINCIPAL, KeyTable, Principal
 from api.access.revocations import is_revoked
 from api.access.session_tokens import COOKIE_NAME, QUERY_PARAMETER, SessionSigner
-from api.schemas import error_body
+from api.errors import send_error
 from core.db import Database
 from core.errors import Unauthorized
 
 OPEN_PATHS = frozenset({"/api/health"})
 SAFE_METHODS = frozenset({"GET", "HEAD"})
+UNAUTHORIZED_HEADERS = [(b"www-authenticate", b'Bearer realm="SoundScripter"')]
 
 
 def _protected(path: str, method: str) -> bool:
@@ -71,7 +70,7 @@ class AccessControl:
                 return
             found, problem = await self._authenticate(scope)
             if found is None:
-                await _unauthorized(problem, send)
+                await send_error(send, 401, "unauthorized", problem, UNAUTHORIZED_HEADERS)
                 return
             principal = found
         state["principal"] = principal
@@ -99,23 +98,6 @@ class AccessControl:
         if await run_in_threadpool(is_revoked, self.db, token):
             return None, "The session was signed out; sign in again."
         return principal, ""
-
-
-async def _unauthorized(message: str, send: Send) -> None:
-    body = json.dumps(error_body("unauthorized", message)).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 401,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"www-authenticate", b'Bearer realm="SoundScripter"'),
-                (b"cache-control", b"no-store"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 def principal_of(request: Request) -> Principal:

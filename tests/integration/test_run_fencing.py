@@ -2,60 +2,26 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from core import lifecycle
 from core.db import Database
-from core.events import ProcessingEvent, SegmentOut
-from core.models import Transcription
+from core.events import ProcessingEvent
 from core.states import JobStatus
+from tests.support.job_rows import LEASE, new_job, seg, take
 
 pytestmark = pytest.mark.integration
 
-LEASE = 600
-
-
-def _job(db: Database) -> uuid.UUID:
-    with db.session() as session:
-        job = Transcription(
-            filename="fenced.wav",
-            storage_key=uuid.uuid4().hex,
-            size_bytes=1,
-            sha256="0" * 64,
-            model="tiny.en",
-            duration_seconds=60.0,
-        )
-        lifecycle.create(session, job)
-        return job.id
-
-
-def _claim(db: Database, job_id: uuid.UUID, *, redelivered: bool = False) -> lifecycle.ClaimResult:
-    with db.session() as session:
-        return lifecycle.claim(
-            session,
-            job_id,
-            worker="w",
-            redelivered=redelivered,
-            max_attempts=3,
-            lease_seconds=LEASE,
-        )
-
-
-def _segment(index: int, text: str) -> SegmentOut:
-    return SegmentOut(index=index, start=index * 5.0, end=index * 5.0 + 5, text=text)
-
 
 def test_a_cancelled_then_retried_run_writes_nothing(db: Database) -> None:
-    job_id = _job(db)
-    old = _claim(db, job_id).claim
+    job_id = new_job(db)
+    old = take(db, job_id).claim
     assert old is not None
     with db.session() as session:
         lifecycle.cancel(session, job_id)
     with db.session() as session:
         lifecycle.retry(session, job_id)
-    result = _claim(db, job_id)
+    result = take(db, job_id)
     new = result.claim
     assert new is not None
     # The retry reset the attempts, so both runs are attempt 1: only the run id tells them apart.
@@ -66,12 +32,14 @@ def test_a_cancelled_then_retried_run_writes_nothing(db: Database) -> None:
     assert (started.attempt, started.restart_reason) == (1, "retried")
 
     with db.session() as session:
-        assert lifecycle.record_segments(session, old, [_segment(3, "old run")], LEASE) is None
+        assert (
+            lifecycle.record_segments(session, old, [seg(3, 15.0, 20.0, "old run")], LEASE) is None
+        )
         assert not lifecycle.renew_lease(session, old, LEASE)
         assert lifecycle.complete(session, old, text="old", language="en", duration=60) == []
         assert lifecycle.fail_claimed(session, old, "x", "old run failing") == []
     with db.session() as session:
-        progress = lifecycle.record_segments(session, new, [_segment(0, "new run")], LEASE)
+        progress = lifecycle.record_segments(session, new, [seg(0, 0.0, 5.0, "new run")], LEASE)
         assert progress is not None
     with db.session() as session:
         assert [s.text for s in lifecycle.segments_of(session, job_id)] == ["new run"]
@@ -79,17 +47,17 @@ def test_a_cancelled_then_retried_run_writes_nothing(db: Database) -> None:
 
 
 def test_a_run_taken_over_after_its_worker_was_presumed_lost_writes_nothing(db: Database) -> None:
-    job_id = _job(db)
-    first = _claim(db, job_id).claim
+    job_id = new_job(db)
+    first = take(db, job_id).claim
     assert first is not None
-    result = _claim(db, job_id, redelivered=True)
+    result = take(db, job_id, redelivered=True)
     second = result.claim
     assert second is not None
     [started] = result.events
     assert isinstance(started, ProcessingEvent)
     assert (started.attempt, started.restart_reason) == (2, "worker_lost")
     with db.session() as session:
-        assert lifecycle.record_segments(session, first, [_segment(0, "stale")], LEASE) is None
+        assert lifecycle.record_segments(session, first, [seg(0, 0.0, 5.0, "stale")], LEASE) is None
         assert lifecycle.complete(session, first, text="stale", language="en", duration=60) == []
     with db.session() as session:
         events = lifecycle.complete(session, second, text="fresh", language="en", duration=60)
@@ -100,7 +68,7 @@ def test_a_run_taken_over_after_its_worker_was_presumed_lost_writes_nothing(db: 
 
 
 def test_a_first_run_has_no_restart_reason(db: Database) -> None:
-    result = _claim(db, _job(db))
+    result = take(db, new_job(db))
     [started] = result.events
     assert isinstance(started, ProcessingEvent)
     assert (started.attempt, started.restart_reason) == (1, None)
