@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
 # Debian packages the test suite uses: command -> package.
-TEST_TOOLS := espeak-ng:espeak-ng ffmpeg:ffmpeg chromium:chromium docker-compose:docker-compose
+TEST_TOOLS := espeak-ng:espeak-ng ffmpeg:ffmpeg chromium:chromium docker-compose:docker-compose tmux:tmux
 PYTEST_ARGS ?=
 
 .PHONY: help run test test-unit test-integration test-faults test-e2e screenshots lint format typecheck web web-types web-types-check bench \
@@ -44,15 +44,19 @@ test-faults: deps-dev system-packages ## Fault injection: crashes, cut connectio
 test-e2e: deps-dev system-packages web ## End-to-end tests (real processes, model and browser)
 	$(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
 
-.PHONY: test-containers podman
+.PHONY: test-containers test-cluster podman
 test-containers: deps-dev system-packages podman ## Build both images with podman and run the stack as Compose would (containers tier)
 	$(VENV)/bin/pytest -m containers $(PYTEST_ARGS)
+
+test-cluster: deps-dev system-packages podman ## The images as a cluster: api replicas, worker hosts sharing no volume, SeaweedFS, hosts lost (cluster tier)
+	$(VENV)/bin/pytest -m cluster $(PYTEST_ARGS)
 
 podman: ## Install and configure rootful podman for the containers tier (Debian packages)
 	@tests/containers/setup-podman.sh
 
-screenshots: deps-dev system-packages web ## Run the browser tests and refresh docs/screenshots/
+screenshots: deps-dev system-packages web ## Run the browser and terminal tests and refresh docs/screenshots/
 	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
+	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest tests/integration/test_cli_terminal.py $(PYTEST_ARGS)
 
 lint: deps-dev web-types-check ## ruff lint and format check, mypy, generated web types up to date
 	$(VENV)/bin/ruff check .
@@ -69,7 +73,7 @@ typecheck: deps-dev ## mypy
 migrate: deps ## Create the database if needed and apply migrations
 	$(PY) -m core.migrate
 
-bench: deps-dev system-packages ## Run the benchmarks and write docs/benchmarks.md
+bench: deps-dev system-packages podman ## Run the benchmarks and write docs/benchmarks.md
 	$(PY) -m bench
 
 web: web/dist/index.html ## Build the web UI into web/dist
@@ -103,16 +107,20 @@ deps-dev: $(VENV)/.dev ## Install runtime and development Python packages into .
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.runtime: requirements.txt | $(PY)
+# The project itself is installed in editable mode (its packages stay where they are) so the
+# `soundscripter` command exists as .venv/bin/soundscripter.
+$(VENV)/.runtime: requirements.txt requirements-nodeps.txt pyproject.toml | $(PY)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -r requirements.txt
+	$(PIP) install --quiet --no-deps -r requirements-nodeps.txt
+	$(PIP) install --quiet --no-deps -e .
 	@touch $@
 
 $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(PIP) install --quiet -r requirements-dev.txt
 	@touch $@
 
-system-packages: ## Install missing Debian packages the tests need (espeak-ng, ffmpeg, chromium)
+system-packages: ## Install missing Debian packages the tests need (espeak-ng, ffmpeg, chromium, tmux)
 	@missing=""; for pair in $(TEST_TOOLS); do \
 		command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; \
 	done; \

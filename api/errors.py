@@ -1,4 +1,5 @@
-"""One error handler per kind: every error leaves the API as `{"error": {"code", "message"}}`."""
+"""One error handler per kind: every error leaves the API as `{"error": {"code", "message"}}`
+(under `/v1`, in OpenAI's shape: `api.openai_compat.errors`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
+from api.openai_compat import errors as openai_errors
 from api.schemas import error_body
 from api.security_headers import COMMON, policy_for
 from core.errors import DomainError
@@ -31,7 +33,17 @@ async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
     )
 
 
+def _names_no_transcription(errors: Sequence[Any]) -> bool:
+    """Whether the only fault is a transcription id in the path that is not a UUID: such an
+    id names no transcription, like an unknown one (404, not a validation message)."""
+    return bool(errors) and all(tuple(e.get("loc", ()))[:2] == ("path", "job_id") for e in errors)
+
+
 async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    if _names_no_transcription(exc.errors()):
+        return JSONResponse(
+            error_body("not_found", "No transcription with this id."), status_code=404
+        )
     details = [
         {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
         for e in exc.errors()
@@ -92,10 +104,15 @@ async def send_error(
     code: str,
     message: str,
     headers: Sequence[tuple[bytes, bytes]] = (),
+    *,
+    path: str = "",
 ) -> None:
-    """An error in the usual shape, sent straight over ASGI (by middleware that answers before
-    the app runs)."""
-    body = json.dumps(error_body(code, message)).encode()
+    """An error in the usual shape (OpenAI's for a `path` under `/v1`), sent straight over
+    ASGI (by middleware that answers before the app runs)."""
+    shape = error_body(code, message)
+    if openai_errors.applies(path):
+        status, shape = openai_errors.reshape(status, shape)
+    body = json.dumps(shape).encode()
     start = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
@@ -117,6 +134,16 @@ HANDLERS: list[tuple[type[Exception], Any]] = [
 """Each kind of error and its handler (the most specific first)."""
 
 
+def _shaped_by_path(handler: Any) -> Any:
+    async def handle(request: Request, exc: Exception) -> Any:
+        response = await handler(request, exc)
+        if openai_errors.applies(request.url.path):
+            return openai_errors.reshape_response(response, exc)
+        return response
+
+    return handle
+
+
 def install_error_handlers(app: FastAPI) -> None:
     for kind, handler in HANDLERS:
-        app.add_exception_handler(kind, handler)
+        app.add_exception_handler(kind, _shaped_by_path(handler))

@@ -19,19 +19,23 @@ from api.docs_ui import serve_docs
 from api.errors import install_error_handlers
 from api.metrics import MetricsMiddleware
 from api.resources import Resources
-from api.routes import health, live, session, transcriptions
+from api.routes import health, library, limits, live, models, session, transcriptions, webhooks
+from api.routes import openai as openai_api
 from api.schemas import UNAUTHORIZED
 from api.security_headers import SecurityHeaders
 from api.web_ui import serve_web_ui
 from core.logs import configure_logging
+from core.piece_queue import PieceQueue
 from core.settings import Settings, get_settings
 from core.sweeper import sweep_once
+from core.webhook_delivery import WebhookSender
 
 logger = logging.getLogger(__name__)
 
 
 async def _sweep_forever(resources: Resources) -> None:
     settings = resources.settings
+    pieces = PieceQueue(settings)  # republishes pieces of split recordings
     while True:
         try:
             report = await run_in_threadpool(
@@ -39,10 +43,11 @@ async def _sweep_forever(resources: Resources) -> None:
                 settings,
                 resources.db,
                 resources.publisher,
-                resources.jobs,
                 resources.storage,
+                resources.orphans,
+                pieces,
             )
-            if report.published or report.requeued or report.failed or report.removed_uploads:
+            if report.acted:
                 logger.info("sweeper: %s", report)
             await run_in_threadpool(purge_expired, resources.db)
         except Exception as exc:
@@ -58,6 +63,13 @@ def create_app(settings: Settings | None = None, *, sweeper: bool = True) -> Fas
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await resources.start()
         tasks = [asyncio.create_task(_sweep_forever(resources))] if sweeper else []
+        if sweeper:
+            resources.dispatcher.start()
+        # Webhook outbox sender: one per API process, claims with SKIP LOCKED.
+        webhook_sender = None
+        if sweeper and resources.settings.webhook_secret:
+            webhook_sender = WebhookSender(resources.settings, resources.db)
+            tasks.append(asyncio.create_task(webhook_sender.run_forever()))
         try:
             yield
         finally:
@@ -66,6 +78,9 @@ def create_app(settings: Settings | None = None, *, sweeper: bool = True) -> Fas
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            if webhook_sender is not None:
+                await webhook_sender.close()
+            await run_in_threadpool(resources.dispatcher.stop)
             await resources.close()
 
     app = FastAPI(
@@ -92,8 +107,10 @@ def create_app(settings: Settings | None = None, *, sweeper: bool = True) -> Fas
     hosts = HostPolicy.from_settings(resources.settings, keys_enabled=resources.keys.enabled)
     app.add_middleware(RequestGuard, hosts=hosts, trusted_origins=resources.settings.cors_origins)
     app.add_middleware(SecurityHeaders)
-    for routes in (health, session, transcriptions, live):
+    # The library's routes before /{job_id}, which would take `export` for an id.
+    for routes in (health, session, limits, library, transcriptions, live, models, webhooks):
         app.include_router(routes.router, responses=UNAUTHORIZED)
+    app.include_router(openai_api.router)  # OpenAI's contract and error shape, under /v1
     serve_docs(app)
     serve_web_ui(app)
     openapi_schemas.install(app)

@@ -3,9 +3,9 @@
 - Pages (the web UI, `/docs`) get `PAGE_POLICY`: scripts, styles, media and connections from this
   origin only, no plugins, no framing by another site. The built web UI is external files only
   (Vite writes no inline script), so it runs under it unchanged.
-- API responses (`/api/...`, `/metrics`, `/openapi.json`) are data, never a page: `DATA_POLICY`
-  makes a browser that is tricked into opening one as a document (an uploaded HTML or SVG file
-  served as media, a transcript) run it in a sandbox with nothing allowed.
+- API responses (`/api/...`, `/v1/...`, `/metrics`, `/openapi.json`) are data, never a page:
+  `DATA_POLICY` makes a browser that is tricked into opening one as a document (an uploaded
+  HTML or SVG file served as media, a transcript) run it in a sandbox with nothing allowed.
 - Every response: `X-Content-Type-Options: nosniff` (a browser takes the declared type, never
   guesses HTML from an upload's bytes) and `Referrer-Policy: no-referrer` (session tokens in a
   URL never leak to another site).
@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PAGE_POLICY = "default-src 'self'; frame-ancestors 'none'; object-src 'none'"
 DATA_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
-DATA_PREFIXES = ("/api/", "/metrics", "/openapi.json")
+DATA_PREFIXES = ("/api/", "/v1/", "/metrics", "/openapi.json")
 COMMON = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
 
 

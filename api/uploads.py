@@ -57,6 +57,9 @@ class ReceivedFile:
 class ReceivedForm:
     files: list[ReceivedFile] = field(default_factory=list)
     fields: dict[str, str] = field(default_factory=dict)
+    """Each text field's value (the last one, for a field sent more than once)."""
+    repeated: dict[str, list[str]] = field(default_factory=dict)
+    """Every value of each text field, in order (`timestamp_granularities[]` is a list)."""
 
     def discard(self) -> None:
         for item in self.files:
@@ -65,10 +68,16 @@ class ReceivedForm:
 
 class _FormReader:
     def __init__(
-        self, storage: Storage, max_file_bytes: int, max_files: int, field_names: frozenset[str]
+        self,
+        storage: Storage,
+        max_file_bytes: int,
+        max_files: int,
+        field_names: frozenset[str],
+        file_field: str,
     ):
         self.storage = storage
         self.field_names = field_names
+        self.file_field = file_field
         self._field_bytes = 0
         self.max_file_bytes = max_file_bytes
         self.max_files = max_files
@@ -120,9 +129,9 @@ class _FormReader:
         name = options.get(b"name", b"").decode("utf-8", "replace")
         filename = options.get(b"filename")
         if filename is not None:
-            if name != "files":
+            if name != self.file_field:
                 raise InvalidRequest(
-                    f"Unexpected file field {name!r}; send files in the field 'files'.",
+                    f"Unexpected file field {name!r}; send files in the field {self.file_field!r}.",
                     code="invalid_field",
                 )
             if len(self.form.files) >= self.max_files:
@@ -141,7 +150,7 @@ class _FormReader:
             self._field_name = name
         else:
             raise InvalidRequest(
-                f"Unknown field {name[:80]!r}; the fields are files, "
+                f"Unknown field {name[:80]!r}; the fields are {self.file_field}, "
                 f"{', '.join(sorted(self.field_names))}.",
                 code="unknown_field",
             )
@@ -174,6 +183,7 @@ class _FormReader:
                     f"The field {self._field_name!r} is not valid UTF-8.", code="invalid_field"
                 ) from exc
             self.form.fields[self._field_name] = value
+            self.form.repeated.setdefault(self._field_name, []).append(value)
         self._current = None
         self._field_name = None
 
@@ -203,10 +213,11 @@ async def receive_form(
     max_file_bytes: int,
     max_files: int,
     field_names: frozenset[str],
+    file_field: str = "files",
 ) -> ReceivedForm:
-    """Read the request body into storage: files in the field `files`, text in `field_names`.
-    On any error every partial file is removed."""
-    reader = _FormReader(storage, max_file_bytes, max_files, field_names)
+    """Read the request body into storage: files in the field `file_field`, text in
+    `field_names`. On any error every partial file is removed."""
+    reader = _FormReader(storage, max_file_bytes, max_files, field_names, file_field)
     try:
         parser = MultipartParser(_boundary(request), reader.callbacks())  # type: ignore[arg-type]
         async for chunk in request.stream():

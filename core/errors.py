@@ -34,6 +34,14 @@ class InvalidRequest(DomainError):
     status_code = 422
 
 
+class JobRefused(DomainError):
+    """The job asks for what its model cannot do (it got past the upload's check, e.g. its
+    model changed): the job fails with this code rather than run as something else."""
+
+    code = "unsupported_option"
+    status_code = 422
+
+
 class PayloadTooLarge(DomainError):
     code = "file_too_large"
     status_code = 413
@@ -58,3 +66,10 @@ class MediaError(DomainError):
 
     code = "invalid_media"
     status_code = 415
+
+
+class StorageUnavailable(DomainError):
+    """The object store cannot be reached (or refuses our credentials): nothing was stored."""
+
+    code = "storage_unavailable"
+    status_code = 503

@@ -11,6 +11,7 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import redis
@@ -32,6 +33,12 @@ class SegmentOut(BaseModel):
     end: float
     text: str
     words: list[dict[str, Any]] | None = None
+    language: str | None = Field(
+        default=None, description="The language it was recognised in (detected or requested)."
+    )
+    speaker: str | None = Field(
+        default=None, description="Its speaker's id (S1, S2, ...) when speakers were asked for."
+    )
 
     @classmethod
     def of(cls, row: Any) -> SegmentOut:
@@ -44,6 +51,32 @@ class ErrorOut(BaseModel):
     message: str
 
 
+class EtaOut(BaseModel):
+    """Estimates from measured speed (`core.speed`): null where they cannot be made yet (no
+    worker for the model, no run of it measured)."""
+
+    starts_at: datetime | None = Field(default=None, description="While queued: its start.")
+    finishes_at: datetime | None = None
+
+
+def position_of(job: Transcription) -> int | None:
+    """While queued: its place among its pool's waiting jobs in start order (1 = next)."""
+    return job.queue_position if job.status == JobStatus.queued.value else None
+
+
+def eta_of(job: Transcription) -> EtaOut | None:
+    """The dispatcher's latest estimate: start and end while queued, end while processing."""
+    if job.status == JobStatus.queued.value:
+        starts, finishes = job.eta_starts_at, job.eta_finishes_at
+    elif job.status == JobStatus.processing.value:
+        starts, finishes = None, job.eta_finishes_at
+    else:
+        return None
+    if starts is None and finishes is None:
+        return None
+    return EtaOut(starts_at=starts, finishes_at=finishes)
+
+
 class _Event(BaseModel):
     id: uuid.UUID
     seq: int
@@ -53,6 +86,10 @@ class _Event(BaseModel):
 
 class QueuedEvent(_Event):
     type: Literal["queued"] = "queued"
+    position: int | None = None
+    """Its place among its pool's waiting jobs in start order (1 = next); sent again as it
+    changes."""
+    eta: EtaOut | None = None
 
 
 class ProcessingEvent(_Event):
@@ -61,12 +98,16 @@ class ProcessingEvent(_Event):
     attempt: int | None = None
     restart_reason: str | None = None
     """Why this run is not the job's first: `worker_lost` or `retried` (null for the first)."""
+    stage: str | None = None
+    """`diarizing` while speaker labels are being made (the transcript is done)."""
+    eta: EtaOut | None = None
 
 
 class ProgressEvent(_Event):
     type: Literal["progress"] = "progress"
     segment: SegmentOut
     segments: list[SegmentOut] = Field(default_factory=list)
+    eta: EtaOut | None = None
 
 
 class CompletedEvent(_Event):
@@ -104,13 +145,14 @@ def state_event(job: Transcription) -> JobEvent:
     fields = _fields(job)
     status = JobStatus(job.status)
     if status is JobStatus.queued:
-        return QueuedEvent(**fields)
+        return QueuedEvent(**fields, position=position_of(job), eta=eta_of(job))
     if status is JobStatus.processing:
         return ProcessingEvent(
             **fields,
             duration_seconds=job.duration_seconds,
             attempt=job.attempts,
             restart_reason=job.restart_reason,
+            eta=eta_of(job),
         )
     if status is JobStatus.completed:
         return CompletedEvent(
@@ -127,7 +169,7 @@ def state_event(job: Transcription) -> JobEvent:
 def progress_event(job: Transcription, segments: Sequence[Any]) -> ProgressEvent:
     """New segments (rows or `SegmentOut`s, in order) at the job's current seq and progress."""
     out = [SegmentOut.of(s) for s in segments]
-    return ProgressEvent(**_fields(job), segment=out[-1], segments=out)
+    return ProgressEvent(**_fields(job), segment=out[-1], segments=out, eta=eta_of(job))
 
 
 def deleted_event(job_id: uuid.UUID | str, seq: int, progress: float = 0.0) -> CancelledEvent:

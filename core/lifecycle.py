@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
 from core import events as ev
+from core import language_shares, webhooks
 from core.errors import Conflict, NotFound
 from core.events import SegmentOut, state_event
 from core.models import Segment, Transcription, utcnow
@@ -166,22 +167,40 @@ def _owned(session: Session, claim: Claim) -> Transcription | None:
 
 
 def record_segments(
-    session: Session, claim: Claim, segments: Sequence[SegmentOut], lease_seconds: int
+    session: Session,
+    claim: Claim,
+    segments: Sequence[SegmentOut],
+    lease_seconds: int,
+    share: float = 1.0,
 ) -> ev.ProgressEvent | None:
-    """Upsert segments and progress. None means: stop, the job is no longer ours."""
+    """Upsert segments and progress (`share` of the job's progress is transcription's). None
+    means: stop, the job is no longer ours."""
     job = _owned(session, claim)
     if job is None:
         return None
     _bump(job)
+    upsert_segments(session, job, segments)
+    if job.duration_seconds:
+        done = share * segments[-1].end / job.duration_seconds
+        job.progress = min(0.999, max(job.progress, done))
+    job.lease_expires_at = utcnow() + timedelta(seconds=lease_seconds)
+    session.add(job)
+    return ev.progress_event(job, segments)
+
+
+def upsert_segments(session: Session, job: Transcription, segments: Sequence[SegmentOut]) -> None:
+    """Store segments by their index (a segment written again replaces the earlier one), as
+    carried by the event at the job's current seq."""
     rows = [
         {
-            "transcription_id": claim.job_id,
+            "transcription_id": job.id,
             "index": s.index,
             "seq": job.last_seq,
             "start": s.start,
             "end": s.end,
             "text": s.text,
             "words": s.words,
+            "language": s.language,
         }
         for s in segments
     ]
@@ -194,15 +213,26 @@ def record_segments(
                 "end": statement.excluded.end,
                 "text": statement.excluded.text,
                 "words": statement.excluded.words,
+                "language": statement.excluded.language,
                 "seq": statement.excluded.seq,
             },
         )
     )
-    if job.duration_seconds:
-        job.progress = min(0.999, max(job.progress, segments[-1].end / job.duration_seconds))
-    job.lease_expires_at = utcnow() + timedelta(seconds=lease_seconds)
-    session.add(job)
-    return ev.progress_event(job, segments)
+
+
+def owns(session: Session, claim: Claim) -> bool:
+    """Whether this run still owns its job, read without a lock: the cheap check a running job
+    makes every `CANCEL_CHECK_SECONDS` to notice a cancel, a delete or a takeover between its
+    writes (which check the same under the row lock)."""
+    found = session.execute(
+        select(col(Transcription.id)).where(
+            col(Transcription.id) == claim.job_id,
+            col(Transcription.status) == JobStatus.processing.value,
+            col(Transcription.run_id) == claim.run_id,
+            col(Transcription.attempts) == claim.attempt,
+        )
+    ).first()
+    return found is not None
 
 
 def renew_lease(session: Session, claim: Claim, lease_seconds: int) -> bool:
@@ -221,7 +251,8 @@ def complete(
     if job is None:
         return []
     job.text = text
-    job.language = language
+    job.languages = language_shares.found(session, job.id)
+    job.language = language_shares.main(job.languages) or language
     if duration:
         job.duration_seconds = duration
     job.progress = 1.0
@@ -229,11 +260,13 @@ def complete(
 
 
 def _finish(session: Session, job: Transcription, status: JobStatus) -> list[ev.JobEvent]:
-    """Move the job into a terminal state: it holds no lease and has an end time."""
+    """Move the job into a terminal state: it holds no lease, has an end time and, with a
+    webhook URL, a message in the outbox. Every terminal transition comes through here."""
     job.completed_at = utcnow()
     job.lease_expires_at = None
     _transition(job, status)
     session.add(job)
+    webhooks.record(session, job)  # the outbox row commits with the state change
     return [state_event(job)]
 
 

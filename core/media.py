@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,14 @@ ALLOWED_FORMATS = (
     "mxf,dv,gxf,opus,spdif,s16le,adts,loas,xwma,voc"
 )
 OPEN_OPTIONS = {"protocol_whitelist": "file", "format_whitelist": ALLOWED_FORMATS}
+_EXTENSIONS = (
+    "3gp aac ac3 aif aifc aiff amr ape asf au avi caf dts dv eac3 flac flv m2ts m4a m4b m4v mka "
+    "mkv mov mp2 mp3 mp4 mpc mpeg mpg mts mxf nut oga ogg ogv opus ra rm snd spx tak ts tta voc "
+    "w64 wav weba webm wma wmv wv"
+)
+ACCEPTED_EXTENSIONS = tuple(_EXTENSIONS.split())
+"""File name extensions of the formats above, for a file picker: a file is accepted or
+refused by what it holds (the probe), never by its name."""
 
 _DECODE_CHECK_SECONDS = 2.0
 
@@ -285,35 +294,43 @@ def check_duration(seconds: float, limit: float) -> None:
         )
 
 
-def decode_audio(
-    path: Path, max_seconds: float | None = None, sample_rate: int = SAMPLE_RATE
-) -> Any:
-    """Decode the first audio track to mono float32 at `sample_rate` (a numpy array).
+def _too_long(max_seconds: float) -> MediaError:
+    return MediaError(
+        f"The audio lasts longer than the limit of {max_seconds:.0f} s.",
+        code="duration_exceeded",
+        status_code=422,
+    )
 
-    With `max_seconds`, decoding stops with `duration_exceeded` as soon as the audio passes
-    it, so a file that lies about its length never costs more than the limit's worth of
-    samples."""
+
+def _undecodable() -> MediaError:
+    return MediaError("The audio could not be decoded.", code="undecodable_audio")
+
+
+def iter_audio(
+    path: Path, max_seconds: float | None = None, sample_rate: int = SAMPLE_RATE
+) -> Iterator[Any]:
+    """The first audio track as mono float32 blocks at `sample_rate` (numpy arrays), decoded
+    as they are asked for: one decoded frame's worth of samples is held at a time.
+
+    With `max_seconds`, raises `duration_exceeded` as soon as the audio passes it, before the
+    block that passes it is handed out. Raises `undecodable_audio` when nothing decodes; a file
+    damaged part way ends where its audio stops decoding. Closing the generator closes the
+    file."""
     import av
     import numpy as np
 
     resampler = av.AudioResampler(format="s16", layout="mono", rate=sample_rate)
-    chunks: list[Any] = []
     limit = int(max_seconds * sample_rate) if max_seconds is not None else None
     samples = 0
 
-    def keep(frames: Any) -> None:
+    def blocks(frames: Any) -> Iterator[Any]:
         nonlocal samples
         for out in frames:
-            chunk = out.to_ndarray().reshape(-1)
-            samples += len(chunk)
-            if limit is not None and samples > limit:
-                chunks.clear()
-                raise MediaError(
-                    f"The audio lasts longer than the limit of {max_seconds:.0f} s.",
-                    code="duration_exceeded",
-                    status_code=422,
-                )
-            chunks.append(chunk)
+            block = out.to_ndarray().reshape(-1)
+            samples += len(block)
+            if limit is not None and max_seconds is not None and samples > limit:
+                raise _too_long(max_seconds)
+            yield block.astype(np.float32) / np.float32(32768.0)
 
     try:
         with _open(path) as container:
@@ -321,11 +338,20 @@ def decode_audio(
             if stream is None:
                 raise MediaError("The file has no audio track.", code="no_audio_stream")
             for frame in container.decode(stream):
-                keep(resampler.resample(frame))
-            keep(resampler.resample(None))
+                yield from blocks(resampler.resample(frame))
+            yield from blocks(resampler.resample(None))
     except av.FFmpegError as exc:
-        if not chunks:
-            raise MediaError("The audio could not be decoded.", code="undecodable_audio") from exc
-    if not chunks:
-        raise MediaError("The audio could not be decoded.", code="undecodable_audio")
-    return np.concatenate(chunks).astype(np.float32) / 32768.0
+        if not samples:
+            raise _undecodable() from exc
+    if not samples:
+        raise _undecodable()
+
+
+def decode_audio(
+    path: Path, max_seconds: float | None = None, sample_rate: int = SAMPLE_RATE
+) -> Any:
+    """The whole first audio track as one mono float32 array at `sample_rate` (`iter_audio`'s
+    blocks joined; the worker transcribes window by window instead, `worker.windows`)."""
+    import numpy as np
+
+    return np.concatenate(list(iter_audio(path, max_seconds, sample_rate)))

@@ -1,4 +1,6 @@
-"""The sweeper: publishes jobs the broker never confirmed and requeues jobs of lost workers.
+"""The sweeper: requeues jobs of lost workers, and keeps storage and rows in step (stale partial
+uploads, orphans on both sides: `core.orphans`). Publishing jobs, including those the broker
+never confirmed or lost, is the dispatcher's (`core.dispatch`).
 
 Exactly one sweeper acts at a time across all API processes (a Postgres advisory lock).
 """
@@ -8,15 +10,17 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 
 import sqlalchemy as sa
 
 from core import lifecycle
 from core.db import Database
+from core.errors import StorageUnavailable
 from core.events import EventPublisher
 from core.models import utcnow
-from core.queue import JobQueue, enqueue_and_mark
+from core.orphans import OrphanScan, sweep_orphans
+from core.piece_queue import PieceQueue
+from core.piece_sweep import sweep_pieces
 from core.settings import Settings
 from core.storage import Storage
 
@@ -27,19 +31,37 @@ _LOCK_KEY = 0x53574550  # advisory lock id reserved for the sweeper
 
 @dataclass
 class SweepReport:
-    published: int = 0
     requeued: int = 0
+    requeued_pieces: int = 0
     failed: int = 0
     removed_uploads: int = 0
+    removed_objects: int = 0
+    missing_media: int = 0
+    aborted_transfers: int = 0
     skipped_locked: bool = False
+
+    @property
+    def acted(self) -> bool:
+        return any(
+            (
+                self.requeued,
+                self.requeued_pieces,
+                self.failed,
+                self.removed_uploads,
+                self.removed_objects,
+                self.missing_media,
+                self.aborted_transfers,
+            )
+        )
 
 
 def sweep_once(
     settings: Settings,
     db: Database,
     publisher: EventPublisher,
-    jobs: JobQueue,
     storage: Storage | None = None,
+    scan: OrphanScan | None = None,
+    pieces: PieceQueue | None = None,
 ) -> SweepReport:
     report = SweepReport()
     with db.engine.connect() as lock_conn:
@@ -51,9 +73,12 @@ def sweep_once(
             return report
         try:
             _requeue_expired(settings, db, publisher, report)
-            _publish_unconfirmed(settings, db, jobs, report)
+            if pieces is not None:  # split recordings: lost and unpublished pieces
+                report.requeued_pieces, failed = sweep_pieces(settings, db, publisher, pieces)
+                report.failed += failed
             if storage is not None:
                 _remove_stale_uploads(settings, storage, report)
+                _sweep_storage(settings, db, publisher, storage, scan or OrphanScan(), report)
         finally:
             lock_conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
             lock_conn.commit()
@@ -81,18 +106,6 @@ def _requeue_expired(
     publisher.publish(*events)
 
 
-def _publish_unconfirmed(
-    settings: Settings, db: Database, jobs: JobQueue, report: SweepReport
-) -> None:
-    older_than = utcnow() - timedelta(seconds=settings.publish_retry_after_seconds)
-    with db.session() as session:
-        job_ids = lifecycle.unpublished(session, older_than)
-    for job_id in job_ids:
-        if not enqueue_and_mark(db, jobs, job_id):
-            break  # broker still unreachable; try again next sweep
-        report.published += 1
-
-
 def _remove_stale_uploads(settings: Settings, storage: Storage, report: SweepReport) -> None:
     """Partial uploads nobody has written to for `STALE_UPLOAD_SECONDS` (their API process
     stopped mid-request): an upload in progress keeps touching its file, so it is never one."""
@@ -100,3 +113,22 @@ def _remove_stale_uploads(settings: Settings, storage: Storage, report: SweepRep
         path.unlink(missing_ok=True)
         report.removed_uploads += 1
         logger.info("removed a stale partial upload %s", path.name)
+
+
+def _sweep_storage(
+    settings: Settings,
+    db: Database,
+    publisher: EventPublisher,
+    storage: Storage,
+    scan: OrphanScan,
+    report: SweepReport,
+) -> None:
+    """Orphans on both sides; a store that is down is tried again next sweep."""
+    try:
+        found = sweep_orphans(db, publisher, storage, scan, settings.orphan_grace_seconds)
+    except StorageUnavailable as exc:
+        logger.warning("storage sweep skipped: %s", exc.message)
+        return
+    report.removed_objects += found.removed_objects
+    report.missing_media += found.missing_media
+    report.aborted_transfers += found.aborted_transfers

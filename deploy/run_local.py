@@ -13,6 +13,7 @@ import shutil
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = ROOT / ".env"
@@ -107,6 +108,17 @@ def print_dashboards(env: dict[str, str]) -> None:
     )
 
 
+def prepare_models(settings: Any) -> None:
+    """Join the packaged models the workers serve (`base`) on disk now, once, rather than in
+    the first job that needs one."""
+    from core.model_store import packaged_model_folder
+
+    for name in settings.models_served():
+        folder = packaged_model_folder(name, settings.models_dir)
+        if folder is not None:
+            print(f"Model {name} ready in {folder}.")
+
+
 def main() -> int:
     os.chdir(ROOT)
     ensure_dashboard_login()
@@ -120,6 +132,7 @@ def main() -> int:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     upgrade(settings.database_url)
+    prepare_models(settings)
     print_dashboards(env)
     supervisord = shutil.which("supervisord", path=env["PATH"]) or "supervisord"
     os.execvpe(supervisord, [supervisord, "-n", "-c", str(CONFIG)], env)

@@ -1,5 +1,5 @@
 """`python -m worker [--node NAME] [--concurrency N]`: run a Celery worker with the configured
-pool and queue."""
+pool, consuming the queues of the models it serves (`WORKER_MODELS`)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,10 @@ def main(argv: list[str] | None = None) -> int:
         # Settings derive each model's CPU threads from the number of pool processes.
         os.environ["WORKER_CONCURRENCY"] = str(args.concurrency)
 
+    from core.queue import model_queue_name
     from worker.app import celery_app, settings
+
+    queues = [model_queue_name(settings, model) for model in settings.models_served()]
 
     celery_app.worker_main(
         [
@@ -28,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
             f"--loglevel={settings.log_level}",
             "--pool=prefork",
             f"--concurrency={settings.worker_concurrency}",
-            f"--queues={settings.queue_name}",
+            # Only the queues of the models this group serves (WORKER_MODELS).
+            f"--queues={','.join(queues)}",
             # The queue name keeps node names unique between instances sharing one broker.
             f"--hostname={args.node}.{settings.queue_name}@{socket.gethostname()}",
             "--without-gossip",

@@ -7,6 +7,12 @@ arrived, a whole decoding step later, and the job's thread waited for each datab
 `Decoding` runs the generator in its own thread: the job's thread takes everything that has
 arrived as one burst and writes it while the next step decodes (CTranslate2 releases the GIL
 while it computes), so text is stored and published as soon as it is decoded.
+
+A decoding step cannot be interrupted (CTranslate2 has no way to stop a batch), but the job's
+thread need not wait for it: `interrupt()` (called when the run learns it no longer owns its
+job) ends `bursts()` at once, and `close(timeout)` says whether the decoding thread stopped in
+time. One that did not is still computing a step whose result nobody will read: the pipeline
+then reports its decoding step abandoned, and the worker replaces the process.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 _END = object()
+_INTERRUPTED = object()
 
 
 class _Failure:
@@ -63,6 +70,8 @@ class Decoding:
                     break
             burst: list[Any] = []
             for item in items:
+                if item is _INTERRUPTED:
+                    return  # the segments that came with it are nobody's now
                 if isinstance(item, _Failure):
                     raise item.error
                 if item is _END:
@@ -71,7 +80,14 @@ class Decoding:
                     burst.append(item)
             yield burst, finished
 
-    def close(self) -> None:
-        """Stop decoding after the segment it is working on, and wait for the thread."""
+    def interrupt(self) -> None:
+        """End `bursts()` now, without waiting for the step being decoded (any thread)."""
         self._stopped.set()
-        self._thread.join()
+        self._queue.put(_INTERRUPTED)
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Stop decoding after the segment it is working on and wait for the thread (at most
+        `timeout` seconds). False if it is still decoding: its step is abandoned."""
+        self._stopped.set()
+        self._thread.join(timeout)
+        return not self._thread.is_alive()

