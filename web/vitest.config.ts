@@ -7,6 +7,8 @@ export default defineConfig({
     environment: "jsdom",
     include: ["src/**/*.test.{ts,tsx}"],
     setupFiles: ["src/test/setup.ts"],
+    // stylesheets are read as text by tests that check them (speaker colour contrast)
+    css: { include: [/src\/styles\/.+\.css/] },
     restoreMocks: true,
     unstubGlobals: true,
   },

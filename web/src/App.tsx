@@ -7,14 +7,18 @@ import { JobsProvider } from "./state/JobsProvider";
 import { UploadsProvider } from "./state/UploadsProvider";
 import { LibraryView } from "./views/library/LibraryView";
 import { NotFoundView } from "./views/NotFoundView";
-import { TranscriptView } from "./views/transcript/TranscriptView";
+import { isTranscriptionId, TranscriptView } from "./views/transcript/TranscriptView";
+import { TranscriptNotFound } from "./views/transcript/TranscriptUnavailable";
 import { UploadView } from "./views/UploadView";
 
 function Routes({ pathname }: { pathname: string }) {
   if (pathname === "/" || pathname === "/upload") return <UploadView />;
   if (pathname === "/library") return <LibraryView />;
   const transcript = matchPath("/transcriptions/:id", pathname);
-  if (transcript?.id) return <TranscriptView key={transcript.id} id={transcript.id} />;
+  if (transcript?.id) {
+    if (!isTranscriptionId(transcript.id)) return <TranscriptNotFound />;
+    return <TranscriptView key={transcript.id} id={transcript.id} />;
+  }
   return <NotFoundView />;
 }
 

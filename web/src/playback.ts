@@ -72,3 +72,59 @@ export function positionAt(segments: readonly Segment[], time: number): Playback
   const word = words.length > 0 ? lastStartingBefore(words, time) : -1;
   return { segment: segment.index, word: word === -1 ? null : word };
 }
+
+/** The playback speeds offered, slowest first. */
+export const SPEEDS: readonly number[] = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
+
+/** How far J and L (and the skip buttons) move playback, in seconds. */
+export const SKIP_SECONDS = 5;
+
+/** What a key press asks of the player. */
+export type PlayerCommand = "toggle" | "back" | "forward" | "help";
+
+/** The keyboard shortcuts, as the help popover lists them. */
+export const SHORTCUTS: readonly { keys: readonly string[]; does: string }[] = [
+  { keys: ["Space", "K"], does: "Play or pause" },
+  { keys: ["J"], does: `Back ${SKIP_SECONDS} seconds` },
+  { keys: ["L"], does: `Forward ${SKIP_SECONDS} seconds` },
+  { keys: ["?"], does: "Show or hide these shortcuts" },
+];
+
+export interface KeyPress {
+  key: string;
+  ctrlKey: boolean;
+  metaKey: boolean;
+  altKey: boolean;
+  /** Where the key was pressed. */
+  target: EventTarget | null;
+}
+
+function isTextEntry(element: Element): boolean {
+  if (element instanceof HTMLElement && element.isContentEditable) return true;
+  if (element.closest('[contenteditable]:not([contenteditable="false"])')) return true;
+  if (element instanceof HTMLTextAreaElement || element instanceof HTMLSelectElement) return true;
+  if (!(element instanceof HTMLInputElement)) return false;
+  return !["button", "checkbox", "radio", "range", "reset", "submit"].includes(element.type);
+}
+
+/**
+ * The player command of a key press, or null when the key is not a shortcut there.
+ * Nothing is taken from text being typed (inputs, text areas, selects) or from the browser's
+ * own combinations (Ctrl, Cmd, Alt). Space keeps its meaning on buttons, links and the media
+ * element itself, except on a transcript segment, where it plays or pauses too.
+ */
+export function playerCommand(press: KeyPress): PlayerCommand | null {
+  if (press.ctrlKey || press.metaKey || press.altKey) return null;
+  const target = press.target instanceof Element ? press.target : null;
+  if (target && isTextEntry(target)) return null;
+  const key = press.key.length === 1 ? press.key.toLowerCase() : press.key;
+  if (key === " ") {
+    const activates = target?.closest("button, a, summary, audio, video, input, [role=button]");
+    return !activates || activates.classList.contains("segment") ? "toggle" : null;
+  }
+  if (key === "k") return "toggle";
+  if (key === "j") return "back";
+  if (key === "l") return "forward";
+  if (key === "?") return "help";
+  return null;
+}

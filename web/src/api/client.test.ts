@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { jsonResponse, transcription } from "../test/fakes";
-import type { UploadOptions } from "../uploadOptions";
+import { DEFAULT_UPLOAD_OPTIONS, type UploadOptions } from "../uploadOptions";
 import {
   ApiError,
   apiUrl,
@@ -131,17 +131,32 @@ describe("uploadFile", () => {
   }
 
   it("sends the options as form fields", () => {
-    const form = send({ language: "fr", task: "translate", wordTimestamps: true, preciseTimestamps: true });
+    const form = send({
+      ...DEFAULT_UPLOAD_OPTIONS,
+      model: "base",
+      language: "fr",
+      task: "translate",
+      speakers: "2",
+      priority: "high",
+      wordTimestamps: true,
+      preciseTimestamps: true,
+    });
     expect((form.get("files") as File).name).toBe("talk.mp3");
     expect(form.get("language")).toBe("fr");
     expect(form.get("task")).toBe("translate");
     expect(form.get("word_timestamps")).toBe("true");
     expect(form.get("precise_timestamps")).toBe("true");
+    expect(form.get("model")).toBe("base");
+    expect(form.get("speakers")).toBe("2");
+    expect(form.get("priority")).toBe("high");
   });
 
-  it("sends precise_timestamps=false by default and no language for auto-detection", () => {
-    const form = send({ language: "", task: "transcribe", wordTimestamps: false, preciseTimestamps: false });
+  it("sends precise_timestamps=false by default; no language, model, speakers or priority unless chosen", () => {
+    const form = send(DEFAULT_UPLOAD_OPTIONS);
     expect(form.has("language")).toBe(false);
+    expect(form.has("model")).toBe(false);
+    expect(form.has("speakers")).toBe(false);
+    expect(form.has("priority")).toBe(false);
     expect(form.get("word_timestamps")).toBe("false");
     expect(form.get("precise_timestamps")).toBe("false");
   });

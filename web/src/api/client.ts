@@ -5,12 +5,17 @@
 
 import type {
   ErrorInfo,
+  BulkAction,
+  BulkResults,
   ListQuery,
+  ModelList,
   TranscriptFormat,
   TranscriptionDetail,
+  TranscriptionChanges,
   TranscriptionPage,
   TranscriptionSummary,
   UploadForm,
+  UploadLimits,
   UploadResponse,
 } from "./types";
 import type { UploadOptions } from "../uploadOptions";
@@ -115,10 +120,12 @@ export function errorFromResponse(status: number, bodyText: string): ApiError {
 
 export const NETWORK_ERROR_MESSAGE = "Could not reach the SoundScripter server. Check that it is running.";
 
-async function request<T>(method: string, path: string, params?: Params, signal?: AbortSignal): Promise<T> {
+async function request<T>(method: string, path: string, params?: Params, signal?: AbortSignal, body?: unknown): Promise<T> {
   let response: Response;
+  const json = body === undefined ? {} : { body: JSON.stringify(body) };
+  const headers = body === undefined ? requestHeaders() : { ...requestHeaders(), "Content-Type": "application/json" };
   try {
-    response = await fetch(apiUrl(path, params), { method, headers: requestHeaders(), signal });
+    response = await fetch(apiUrl(path, params), { method, headers, signal, ...json });
   } catch (error) {
     if (error instanceof DOMException && error.name === "AbortError") throw error;
     throw new ApiError(0, "network_error", NETWORK_ERROR_MESSAGE);
@@ -144,6 +151,24 @@ export function getTranscription(id: string, signal?: AbortSignal): Promise<Tran
   return request<TranscriptionDetail>("GET", `/api/transcriptions/${encodeURIComponent(id)}`, undefined, signal);
 }
 
+export function listModels(signal?: AbortSignal): Promise<ModelList> {
+  return request<ModelList>("GET", "/api/models", undefined, signal);
+}
+
+export function getLimits(signal?: AbortSignal): Promise<UploadLimits> {
+  return request<UploadLimits>("GET", "/api/limits", undefined, signal);
+}
+
+/** Deletes, cancels or retries many transcriptions; one result per id. */
+export function bulkAction(action: BulkAction["action"], ids: readonly string[]): Promise<BulkResults> {
+  return request<BulkResults>("POST", "/api/transcriptions/bulk", undefined, undefined, { action, ids: [...ids] });
+}
+
+/** A zip of the transcripts of `ids` in `format`, one file per transcription. */
+export function exportUrl(ids: readonly string[], format: TranscriptFormat): string {
+  return browserUrl("/api/transcriptions/export", { ids: ids.join(","), format });
+}
+
 export function cancelTranscription(id: string): Promise<TranscriptionSummary | undefined> {
   return request<TranscriptionSummary | undefined>("POST", `/api/transcriptions/${encodeURIComponent(id)}/cancel`);
 }
@@ -154,6 +179,11 @@ export function retryTranscription(id: string): Promise<TranscriptionSummary | u
 
 export function deleteTranscription(id: string): Promise<void> {
   return request<void>("DELETE", `/api/transcriptions/${encodeURIComponent(id)}`);
+}
+
+/** Renames speakers (`{"S1": "Alice"}`; an empty name gives back the id). */
+export function changeTranscription(id: string, changes: TranscriptionChanges): Promise<TranscriptionSummary> {
+  return request<TranscriptionSummary>("PATCH", `/api/transcriptions/${encodeURIComponent(id)}`, undefined, undefined, changes);
 }
 
 export function transcriptUrl(id: string, format: TranscriptFormat): string {
@@ -220,8 +250,12 @@ export function uploadForm(file: File, options: UploadOptions): FormData {
   const form = new FormData();
   const field = (name: keyof UploadForm, value: string) => form.append(name, value);
   form.append("files" satisfies keyof UploadForm, file, file.name);
+  if (options.model) field("model", options.model);
   if (options.language) field("language", options.language);
   field("task", options.task);
+  if (options.speakers !== "off") field("speakers", options.speakers);
+  // Sent only when chosen, so the key's own default priority applies otherwise.
+  if (options.priority !== "normal") form.append("priority", options.priority);
   field("word_timestamps", options.wordTimestamps ? "true" : "false");
   field("precise_timestamps", options.preciseTimestamps ? "true" : "false");
   return form;

@@ -46,6 +46,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Upload Limits
+         * @description The server's upload limits (MAX_UPLOAD_MB, MAX_DURATION_SECONDS,
+         *     MAX_FILES_PER_REQUEST) and the formats it reads.
+         */
+        get: operations["upload_limits_api_limits_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Models
+         * @description Every model an upload may ask for, with its live worker slots, waiting jobs and speed.
+         */
+        get: operations["models_api_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/ready": {
         parameters: {
             query?: never;
@@ -55,8 +96,9 @@ export interface paths {
         };
         /**
          * Ready
-         * @description Postgres, RabbitMQ and Redis reachable? For admin keys, names whatever is down and
-         *     what each service answered; other keys get `ready` or `degraded` only.
+         * @description Postgres, RabbitMQ, Redis and the media store reachable? For admin keys, names
+         *     whatever is down and what each service answered; other keys get `ready` or `degraded`
+         *     only.
          */
         get: operations["ready_api_ready_get"];
         put?: never;
@@ -106,7 +148,12 @@ export interface paths {
         };
         /**
          * List Transcriptions
-         * @description Newest first; `q` matches file names, `text` searches what was said.
+         * @description The library, newest first unless `sort` and `order` say otherwise; `q` matches file
+         *     names, `text` searches what was said (words stemmed in each transcript's language, the
+         *     last word also as a prefix while it is being typed); `status`, `model` and `language`
+         *     filter. `total` counts the matches, up to 10,000 for the whole library and 100 for a search
+         *     or filter (`total_exact` is false when there are more); `next_cursor` continues in the
+         *     same order.
          */
         get: operations["list_transcriptions_api_transcriptions_get"];
         put?: never;
@@ -115,6 +162,50 @@ export interface paths {
          * @description Upload one or more files (field `files`); each good file becomes a queued job.
          */
         post: operations["upload_api_transcriptions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/transcriptions/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bulk
+         * @description Delete, cancel or retry each of `ids` as the single action would (the same rules, the
+         *     same refusals, reported per id: another owner's id is `not_found`); one dispatch pass
+         *     for all the retried jobs.
+         */
+        post: operations["bulk_api_transcriptions_bulk_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/transcriptions/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export
+         * @description A zip of the transcripts of `ids` in `format` (their latest revisions), one file per
+         *     transcription named after its upload (`name (2).srt` for a name already used), written
+         *     while it is sent.
+         */
+        get: operations["export_api_transcriptions_export_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -130,7 +221,7 @@ export interface paths {
         };
         /**
          * Get Transcription
-         * @description One transcription with its segments.
+         * @description One transcription with its segments (at `revision`, else the latest).
          */
         get: operations["get_transcription_api_transcriptions__job_id__get"];
         put?: never;
@@ -142,7 +233,15 @@ export interface paths {
         delete: operations["delete_api_transcriptions__job_id__delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change
+         * @description Edit a completed transcript: fix segment texts (`{"segments": [{"index": 3, "text":
+         *     "..."}]}`) and/or rename speakers (`{"speakers": {"S1": "Alice"}}`). The edit becomes
+         *     the next revision (the recognition stays, as revision 0); search, every download and the
+         *     OpenAI-compatible answers use the latest. Answers the transcript as it now is; an edit
+         *     that changes nothing records no revision.
+         */
+        patch: operations["change_api_transcriptions__job_id__patch"];
         trace?: never;
     };
     "/api/transcriptions/{job_id}/audio": {
@@ -232,6 +331,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/transcriptions/{job_id}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Revisions
+         * @description The transcript's revisions, oldest first: 0 is the recognition, then one per edit.
+         */
+        get: operations["list_revisions_api_transcriptions__job_id__revisions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/transcriptions/{job_id}/transcript": {
         parameters: {
             query?: never;
@@ -241,9 +360,112 @@ export interface paths {
         };
         /**
          * Download Transcript
-         * @description The transcript as txt, srt, vtt, json or tsv (available once segments exist).
+         * @description The transcript as txt, srt, vtt, json, tsv or csv (available once segments exist): its
+         *     latest revision, or `revision` (0 = as recognised). SRT and VTT are cut into readable
+         *     cues; json, tsv and csv keep the segments.
          */
         get: operations["download_transcript_api_transcriptions__job_id__transcript_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/transcriptions/{job_id}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Webhooks
+         * @description The webhook messages of a transcription, oldest first: one per terminal state it
+         *     reached with a webhook URL (a retried job that ends again sends another).
+         */
+        get: operations["list_webhooks_api_transcriptions__job_id__webhooks_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audio/transcriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transcriptions
+         * @description OpenAI's `audio.transcriptions.create`: the file becomes a job, answered when done.
+         */
+        post: operations["transcriptions_v1_audio_transcriptions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audio/translations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Translations
+         * @description OpenAI's `audio.translations.create`: the file becomes a job translated into English.
+         */
+        post: operations["translations_v1_audio_translations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Models
+         * @description The models offered (`whisper-1` is the default one), in OpenAI's list shape.
+         */
+        get: operations["models_v1_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{model}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Model
+         * @description One offered model.
+         */
+        get: operations["model_v1_models__model__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -256,6 +478,41 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * BulkAction
+         * @description POST /api/transcriptions/bulk: one action on many transcriptions.
+         */
+        BulkAction: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "delete" | "cancel" | "retry";
+            /**
+             * Ids
+             * @description Transcription ids (at most 500).
+             */
+            ids: string[];
+        };
+        /** BulkResult */
+        BulkResult: {
+            /** @description Why the action was refused for it: the code and message the single action would answer (not_found, invalid_state, ...). */
+            error: components["schemas"]["ErrorOut"] | null;
+            /** Id */
+            id: string;
+            /** Ok */
+            ok: boolean;
+            /** @description Its status after the action (null once deleted, or when not found). */
+            status: components["schemas"]["JobStatus"] | null;
+        };
+        /** BulkResults */
+        BulkResults: {
+            /**
+             * Results
+             * @description One per distinct id, in the order sent.
+             */
+            results: components["schemas"]["BulkResult"][];
+        };
         /** CancelledEvent */
         CancelledEvent: {
             /**
@@ -325,6 +582,20 @@ export interface components {
             /** Message */
             message: string;
         };
+        /**
+         * EtaOut
+         * @description Estimates from measured speed (`core.speed`): null where they cannot be made yet (no
+         *     worker for the model, no run of it measured).
+         */
+        EtaOut: {
+            /** Finishes At */
+            finishes_at?: string | null;
+            /**
+             * Starts At
+             * @description While queued: its start.
+             */
+            starts_at?: string | null;
+        };
         /** FailedEvent */
         FailedEvent: {
             error: components["schemas"]["ErrorOut"];
@@ -360,6 +631,59 @@ export interface components {
          * @enum {string}
          */
         JobStatus: "queued" | "processing" | "completed" | "failed" | "cancelled";
+        /** LanguageShare */
+        LanguageShare: {
+            /**
+             * Language
+             * @description Language code (e.g. en, de).
+             */
+            language: string;
+            /**
+             * Share
+             * @description Its part of the transcribed speech, 0-1.
+             */
+            share: number;
+        };
+        /** ModelList */
+        ModelList: {
+            /** Items */
+            items: components["schemas"]["ModelPublic"][];
+        };
+        /** ModelPublic */
+        ModelPublic: {
+            /**
+             * Languages
+             * @description Language codes it transcribes.
+             */
+            languages: string[];
+            /** Multilingual */
+            multilingual: boolean;
+            /**
+             * Name
+             * @description The value of an upload's `model` field.
+             */
+            name: string;
+            /**
+             * Queued
+             * @description Jobs waiting for it.
+             */
+            queued: number;
+            /**
+             * Speed
+             * @description Measured speed: seconds of audio transcribed per second of work, over its recent completed jobs; null before any.
+             */
+            speed: number | null;
+            /**
+             * Tasks
+             * @description The `task` values it accepts: transcribe and, for a multilingual model, translate (the gist of the speech in English: looser than a transcript).
+             */
+            tasks: string[];
+            /**
+             * Workers
+             * @description Live worker slots serving it (from their heartbeats).
+             */
+            workers: number;
+        };
         /** ProcessingEvent */
         ProcessingEvent: {
             /**
@@ -372,6 +696,8 @@ export interface components {
              * @default null
              */
             duration_seconds: number | null;
+            /** @default null */
+            eta: components["schemas"]["EtaOut"] | null;
             /**
              * Id
              * Format: uuid
@@ -386,6 +712,11 @@ export interface components {
             restart_reason: string | null;
             /** Seq */
             seq: number;
+            /**
+             * Stage
+             * @default null
+             */
+            stage: string | null;
             /** Status */
             status: string;
             /**
@@ -396,6 +727,8 @@ export interface components {
         };
         /** ProgressEvent */
         ProgressEvent: {
+            /** @default null */
+            eta: components["schemas"]["EtaOut"] | null;
             /**
              * Id
              * Format: uuid
@@ -418,11 +751,18 @@ export interface components {
         };
         /** QueuedEvent */
         QueuedEvent: {
+            /** @default null */
+            eta: components["schemas"]["EtaOut"] | null;
             /**
              * Id
              * Format: uuid
              */
             id: string;
+            /**
+             * Position
+             * @default null
+             */
+            position: number | null;
             /** Progress */
             progress: number;
             /** Seq */
@@ -441,6 +781,52 @@ export interface components {
             /** Filename */
             filename: string;
         };
+        /** RevisionList */
+        RevisionList: {
+            /** Items */
+            items: components["schemas"]["RevisionPublic"][];
+        };
+        /** RevisionPublic */
+        RevisionPublic: {
+            /**
+             * Author
+             * @description The name of the API key that made the edit.
+             */
+            author: string | null;
+            /**
+             * Created At
+             * @description When it was made (0: when recognised).
+             */
+            created_at: string | null;
+            /**
+             * Revision
+             * @description 0 is the recognition; each edit adds one.
+             */
+            revision: number;
+            /**
+             * Segments
+             * @description Indexes of the segments whose text it changed.
+             */
+            segments: number[];
+            /**
+             * Speakers
+             * @description Whether it renamed speakers.
+             */
+            speakers: boolean;
+        };
+        /** SegmentChange */
+        SegmentChange: {
+            /**
+             * Index
+             * @description The segment's `index`.
+             */
+            index: number;
+            /**
+             * Text
+             * @description Its corrected text (white space collapsed; at most 2,000 characters after that; empty to leave the segment blank).
+             */
+            text: string;
+        };
         /**
          * SegmentOut
          * @description One recognised segment, as stored, sent in events and returned by the API.
@@ -450,6 +836,16 @@ export interface components {
             end: number;
             /** Index */
             index: number;
+            /**
+             * Language
+             * @description The language it was recognised in (detected or requested).
+             */
+            language?: string | null;
+            /**
+             * Speaker
+             * @description Its speaker's id (S1, S2, ...) when speakers were asked for.
+             */
+            speaker?: string | null;
             /** Start */
             start: number;
             /** Text */
@@ -487,6 +883,30 @@ export interface components {
          * @enum {string}
          */
         TerminalStatus: "completed" | "failed" | "cancelled";
+        /**
+         * TranscriptionChanges
+         * @description PATCH /api/transcriptions/{id}: an edit of a completed transcript, stored as its next
+         *     revision (the recognition stays retrievable as revision 0).
+         */
+        TranscriptionChanges: {
+            /**
+             * Revision
+             * @description The revision this edit was made on: when the transcript has changed since, the edit is refused (409 revision_conflict) instead of overwriting.
+             */
+            revision?: number | null;
+            /**
+             * Segments
+             * @description Segments whose text is corrected (their times stay; their word timestamps stay when the word count does).
+             */
+            segments?: components["schemas"]["SegmentChange"][] | null;
+            /**
+             * Speakers
+             * @description Speaker id -> new display name; an empty name gives back the id. Ids not mentioned keep their names.
+             */
+            speakers?: {
+                [key: string]: string;
+            } | null;
+        };
         /** TranscriptionDetail */
         TranscriptionDetail: {
             /** Attempts */
@@ -502,7 +922,20 @@ export interface components {
             created_at: string;
             /** Duration Seconds */
             duration_seconds: number | null;
+            /**
+             * Edited
+             * @description Whether the transcript was edited since it was recognised.
+             * @default false
+             */
+            edited: boolean;
+            /**
+             * Edited At
+             * @description When it was last edited.
+             */
+            edited_at: string | null;
             error: components["schemas"]["ErrorOut"] | null;
+            /** @description Estimates from measured speed: while queued its start and end, while processing its end; null when they cannot be made yet. */
+            eta: components["schemas"]["EtaOut"] | null;
             /** Filename */
             filename: string;
             /**
@@ -515,8 +948,16 @@ export interface components {
              * @description Text that steers spelling and style (names, terms).
              */
             initial_prompt: string | null;
-            /** Language */
+            /**
+             * Language
+             * @description The language detected (or requested); for a recording in several languages, the one with the largest share.
+             */
             language: string | null;
+            /**
+             * Languages
+             * @description Once completed: the languages found, with their share of the speech, largest first (each segment says its own `language`).
+             */
+            languages: components["schemas"]["LanguageShare"][] | null;
             /** Media Kind */
             media_kind: string;
             /**
@@ -525,11 +966,23 @@ export interface components {
              */
             model: string;
             /**
+             * Position
+             * @description While queued: its place among the waiting jobs of its model in the order they will start (1 = starts next); null otherwise.
+             */
+            position: number | null;
+            /**
              * Precise Timestamps
              * @description Decode Whisper's segment timestamps (slower) instead of voice-activity chunks split into sentences.
              * @default false
              */
             precise_timestamps: boolean;
+            /**
+             * Priority
+             * @description Waiting high jobs start before every waiting normal one, normal before low (the upload's `priority`, else its key's default).
+             * @default normal
+             * @enum {string}
+             */
+            priority: "low" | "normal" | "high";
             /** Progress */
             progress: number;
             /**
@@ -539,6 +992,17 @@ export interface components {
             requested_language: string | null;
             /** Restart Reason */
             restart_reason: string | null;
+            /**
+             * Reused From
+             * @description Completed at upload from this earlier transcription of the same file, model and options (deduplication; send dedup=false to transcribe again).
+             */
+            reused_from: string | null;
+            /**
+             * Revision
+             * @description The transcript's revision: 0 as recognised, one more per edit (PATCH); GET .../revisions lists them.
+             * @default 0
+             */
+            revision: number;
             /** Segments */
             segments: components["schemas"]["SegmentOut"][];
             /** Seq */
@@ -547,6 +1011,25 @@ export interface components {
             sha256: string;
             /** Size Bytes */
             size_bytes: number;
+            /**
+             * Speaker Mode
+             * @description Speaker labels (upload field `speakers`): off, auto (the count estimated, best-effort), 1-8 (that many speakers), or channels (a stereo file, one speaker per channel).
+             * @default off
+             * @enum {string}
+             */
+            speaker_mode: "off" | "auto" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "channels";
+            /**
+             * Speakers
+             * @description With speaker labels: each speaker id (S1, S2, ... as segments and words carry it) and its display name (the id until renamed with PATCH).
+             */
+            speakers: {
+                [key: string]: string;
+            } | null;
+            /**
+             * Speakers Error
+             * @description Why a completed job asked for speakers has no speaker labels (its transcript is complete).
+             */
+            speakers_error: string | null;
             /** Started At */
             started_at: string | null;
             status: components["schemas"]["JobStatus"];
@@ -566,6 +1049,12 @@ export interface components {
              */
             vad: boolean;
             /**
+             * Waiting For Worker
+             * @description Queued for a model that no live worker serves now: the job starts as soon as a worker for its model joins (see GET /api/models).
+             * @default false
+             */
+            waiting_for_worker: boolean;
+            /**
              * Word Timestamps
              * @description Times for every word.
              * @default false
@@ -578,6 +1067,16 @@ export interface components {
             items: components["schemas"]["TranscriptionPublic"][];
             /** Next Cursor */
             next_cursor: string | null;
+            /**
+             * Total
+             * @description How many transcriptions match the filters, on every page, counted up to 10,000 for the whole library and 100 for a search or filter (see `total_exact`).
+             */
+            total: number;
+            /**
+             * Total Exact
+             * @description False when more transcriptions match than `total` says (the count stopped at its limit).
+             */
+            total_exact: boolean;
         };
         /** TranscriptionPublic */
         TranscriptionPublic: {
@@ -594,7 +1093,20 @@ export interface components {
             created_at: string;
             /** Duration Seconds */
             duration_seconds: number | null;
+            /**
+             * Edited
+             * @description Whether the transcript was edited since it was recognised.
+             * @default false
+             */
+            edited: boolean;
+            /**
+             * Edited At
+             * @description When it was last edited.
+             */
+            edited_at: string | null;
             error: components["schemas"]["ErrorOut"] | null;
+            /** @description Estimates from measured speed: while queued its start and end, while processing its end; null when they cannot be made yet. */
+            eta: components["schemas"]["EtaOut"] | null;
             /** Filename */
             filename: string;
             /**
@@ -607,8 +1119,16 @@ export interface components {
              * @description Text that steers spelling and style (names, terms).
              */
             initial_prompt: string | null;
-            /** Language */
+            /**
+             * Language
+             * @description The language detected (or requested); for a recording in several languages, the one with the largest share.
+             */
             language: string | null;
+            /**
+             * Languages
+             * @description Once completed: the languages found, with their share of the speech, largest first (each segment says its own `language`).
+             */
+            languages: components["schemas"]["LanguageShare"][] | null;
             /** Media Kind */
             media_kind: string;
             /**
@@ -617,11 +1137,23 @@ export interface components {
              */
             model: string;
             /**
+             * Position
+             * @description While queued: its place among the waiting jobs of its model in the order they will start (1 = starts next); null otherwise.
+             */
+            position: number | null;
+            /**
              * Precise Timestamps
              * @description Decode Whisper's segment timestamps (slower) instead of voice-activity chunks split into sentences.
              * @default false
              */
             precise_timestamps: boolean;
+            /**
+             * Priority
+             * @description Waiting high jobs start before every waiting normal one, normal before low (the upload's `priority`, else its key's default).
+             * @default normal
+             * @enum {string}
+             */
+            priority: "low" | "normal" | "high";
             /** Progress */
             progress: number;
             /**
@@ -631,12 +1163,42 @@ export interface components {
             requested_language: string | null;
             /** Restart Reason */
             restart_reason: string | null;
+            /**
+             * Reused From
+             * @description Completed at upload from this earlier transcription of the same file, model and options (deduplication; send dedup=false to transcribe again).
+             */
+            reused_from: string | null;
+            /**
+             * Revision
+             * @description The transcript's revision: 0 as recognised, one more per edit (PATCH); GET .../revisions lists them.
+             * @default 0
+             */
+            revision: number;
             /** Seq */
             seq: number;
             /** Sha256 */
             sha256: string;
             /** Size Bytes */
             size_bytes: number;
+            /**
+             * Speaker Mode
+             * @description Speaker labels (upload field `speakers`): off, auto (the count estimated, best-effort), 1-8 (that many speakers), or channels (a stereo file, one speaker per channel).
+             * @default off
+             * @enum {string}
+             */
+            speaker_mode: "off" | "auto" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "channels";
+            /**
+             * Speakers
+             * @description With speaker labels: each speaker id (S1, S2, ... as segments and words carry it) and its display name (the id until renamed with PATCH).
+             */
+            speakers: {
+                [key: string]: string;
+            } | null;
+            /**
+             * Speakers Error
+             * @description Why a completed job asked for speakers has no speaker labels (its transcript is complete).
+             */
+            speakers_error: string | null;
             /** Started At */
             started_at: string | null;
             status: components["schemas"]["JobStatus"];
@@ -656,11 +1218,48 @@ export interface components {
              */
             vad: boolean;
             /**
+             * Waiting For Worker
+             * @description Queued for a model that no live worker serves now: the job starts as soon as a worker for its model joins (see GET /api/models).
+             * @default false
+             */
+            waiting_for_worker: boolean;
+            /**
              * Word Timestamps
              * @description Times for every word.
              * @default false
              */
             word_timestamps: boolean;
+        };
+        /**
+         * UploadLimits
+         * @description What an upload may be: the server's limits, for the upload form.
+         */
+        UploadLimits: {
+            /**
+             * Accepted Extensions
+             * @description File name extensions of the container formats accepted.
+             */
+            accepted_extensions: string[];
+            /**
+             * Accepted Types
+             * @description Media types a file picker may offer (any audio or video ffmpeg reads).
+             */
+            accepted_types: string[];
+            /**
+             * Max Duration Seconds
+             * @description Longest recording accepted.
+             */
+            max_duration_seconds: number;
+            /**
+             * Max Files Per Upload
+             * @description Files one upload request may carry.
+             */
+            max_files_per_upload: number;
+            /**
+             * Max Upload Bytes
+             * @description Largest file accepted (MAX_UPLOAD_MB).
+             */
+            max_upload_bytes: number;
         };
         /** UploadResult */
         UploadResult: {
@@ -681,6 +1280,52 @@ export interface components {
             msg: string;
             /** Error Type */
             type: string;
+        };
+        /** WebhookDeliveryList */
+        WebhookDeliveryList: {
+            /** Items */
+            items: components["schemas"]["WebhookDeliveryPublic"][];
+        };
+        /**
+         * WebhookDeliveryPublic
+         * @description One webhook message of a transcription and how its delivery went.
+         */
+        WebhookDeliveryPublic: {
+            /** Attempts */
+            attempts: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Delivered At */
+            delivered_at: string | null;
+            /**
+             * Event
+             * @description transcription.completed, .failed or .cancelled
+             */
+            event: string;
+            /**
+             * Id
+             * Format: uuid
+             * @description The message's webhook-id (the same in every attempt).
+             */
+            id: string;
+            /** Last Error */
+            last_error: string | null;
+            /** Last Status Code */
+            last_status_code: number | null;
+            /**
+             * Next Attempt At
+             * @description While pending: the next attempt.
+             */
+            next_attempt_at: string | null;
+            /**
+             * Status
+             * @description pending (being sent, or waiting for its next attempt), delivered (a 2xx answer), failed (every attempt failed, or the target was refused)
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
         };
     };
     responses: never;
@@ -761,6 +1406,64 @@ export interface operations {
                     "application/json": {
                         [key: string]: string;
                     };
+                };
+            };
+            /** @description API keys are configured and none valid was sent */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    upload_limits_api_limits_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadLimits"];
+                };
+            };
+            /** @description API keys are configured and none valid was sent */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    models_api_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelList"];
                 };
             };
             /** @description API keys are configured and none valid was sent */
@@ -904,8 +1607,16 @@ export interface operations {
                 q?: string | null;
                 /** @description Transcript text search */
                 text?: string | null;
-                /** @description Comma-separated */
+                /** @description Comma-separated; any of them matches */
                 status?: string | null;
+                /** @description Comma-separated; any of them matches */
+                model?: string | null;
+                /** @description Comma-separated; any of them matches */
+                language?: string | null;
+                /** @description The column the page is sorted by */
+                sort?: "created_at" | "filename" | "duration" | "status";
+                /** @description Default: desc for created_at and duration, asc for the others */
+                order?: ("asc" | "desc") | null;
             };
             header?: never;
             path?: never;
@@ -940,6 +1651,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The request line and headers exceed MAX_REQUEST_HEAD_KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     upload_api_transcriptions_post: {
@@ -952,6 +1672,17 @@ export interface operations {
         requestBody: {
             content: {
                 "multipart/form-data": {
+                    /**
+                     * Callback Url
+                     * @description An http(s) URL that receives a signed POST (Standard Webhooks) when the job completes, fails or is cancelled; default: the key's WEBHOOK_URLS entry.
+                     */
+                    callback_url?: string | null;
+                    /**
+                     * Dedup
+                     * @description Complete at once from an earlier completed transcription of the same file (sha256), model and options by the same owner; false always transcribes.
+                     * @default true
+                     */
+                    dedup?: boolean;
                     /** @description One or more audio or video files. */
                     files: string[];
                     /**
@@ -975,6 +1706,18 @@ export interface operations {
                      * @default false
                      */
                     precise_timestamps?: boolean;
+                    /**
+                     * Priority
+                     * @description When the job starts against other waiting jobs of its model: every high job before every normal one, every normal before every low; default: the key's API_KEY_PRIORITIES entry, else normal.
+                     */
+                    priority?: ("low" | "normal" | "high") | null;
+                    /**
+                     * Speaker Mode
+                     * @description Speaker labels (upload field `speakers`): off, auto (the count estimated, best-effort), 1-8 (that many speakers), or channels (a stereo file, one speaker per channel).
+                     * @default off
+                     * @enum {string}
+                     */
+                    speakers?: "off" | "auto" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "channels";
                     /**
                      * Task
                      * @description transcribe, or translate into English.
@@ -1052,11 +1795,143 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The media store cannot be reached */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    bulk_api_transcriptions_bulk_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkAction"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResults"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description API keys are configured and none valid was sent */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown action, or not 1 to 500 ids */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_api_transcriptions_export_get: {
+        parameters: {
+            query: {
+                /** @description Comma-separated, at most 500 */
+                ids: string;
+                format?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A zip, one file per id */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            /** @description API keys are configured and none valid was sent */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An id names no transcription of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad ids or format */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request line and headers exceed MAX_REQUEST_HEAD_KB */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_transcription_api_transcriptions__job_id__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A revision (0 = as recognised); the latest by default */
+                revision?: number | null;
+            };
             header?: never;
             path: {
                 job_id: string;
@@ -1168,6 +2043,77 @@ export interface operations {
             };
         };
     };
+    change_api_transcriptions__job_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TranscriptionChanges"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TranscriptionDetail"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description API keys are configured and none valid was sent */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such transcription */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not completed, no speakers to rename, or changed since `revision` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown segment or speaker, or bad text */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     download_media_api_transcriptions__job_id__audio_get: {
         parameters: {
             query?: never;
@@ -1247,6 +2193,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The media store cannot be reached */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1330,6 +2285,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The media store cannot be reached */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1508,10 +2472,70 @@ export interface operations {
             };
         };
     };
+    list_revisions_api_transcriptions__job_id__revisions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionList"];
+                };
+            };
+            /** @description API keys are configured and none valid was sent */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such transcription */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The job's state forbids this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     download_transcript_api_transcriptions__job_id__transcript_get: {
         parameters: {
             query?: {
                 format?: string;
+                /** @description A revision (0 = as recognised); the latest by default */
+                revision?: number | null;
             };
             header?: never;
             path: {
@@ -1556,6 +2580,251 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_webhooks_api_transcriptions__job_id__webhooks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description API keys are configured and none valid was sent */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such transcription */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    transcriptions_v1_audio_transcriptions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** @description Accepted and ignored. */
+                    chunking_strategy?: string;
+                    /** Format: binary */
+                    file: string;
+                    language?: string;
+                    /** @description whisper-1 or a model name */
+                    model: string;
+                    prompt?: string;
+                    /** @enum {string} */
+                    response_format?: "json" | "text" | "srt" | "vtt" | "verbose_json";
+                    stream?: boolean;
+                    /** @enum {number} */
+                    temperature?: 0;
+                    "timestamp_granularities[]"?: ("segment" | "word")[];
+                };
+            };
+        };
+        responses: {
+            /** @description The transcript in `response_format`, or with `stream=true` Server-Sent Events `transcript.text.delta` and `transcript.text.done` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/event-stream": unknown;
+                    "text/plain": unknown;
+                };
+            };
+            /** @description A bad field or file (OpenAI's error shape) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid API key (OpenAI's error shape) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Still running after OPENAI_WAIT_SECONDS: the error names the job */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    translations_v1_audio_translations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** @description Accepted and ignored. */
+                    chunking_strategy?: string;
+                    /** Format: binary */
+                    file: string;
+                    language?: string;
+                    /** @description whisper-1 or a model name */
+                    model: string;
+                    prompt?: string;
+                    /** @enum {string} */
+                    response_format?: "json" | "text" | "srt" | "vtt" | "verbose_json";
+                    stream?: boolean;
+                    /** @enum {number} */
+                    temperature?: 0;
+                    "timestamp_granularities[]"?: ("segment" | "word")[];
+                };
+            };
+        };
+        responses: {
+            /** @description The transcript in `response_format`, or with `stream=true` Server-Sent Events `transcript.text.delta` and `transcript.text.done` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/event-stream": unknown;
+                    "text/plain": unknown;
+                };
+            };
+            /** @description A bad field or file (OpenAI's error shape) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid API key (OpenAI's error shape) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Still running after OPENAI_WAIT_SECONDS: the error names the job */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    models_v1_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description No valid API key (OpenAI's error shape) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    model_v1_models__model__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description No valid API key (OpenAI's error shape) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The model is not offered (OpenAI's error shape) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {

@@ -21,9 +21,18 @@ export type TranscriptionDetail = Schemas["TranscriptionDetail"];
 /** Any record of a transcription the API sends: segments only in the detail. */
 export type Transcription = TranscriptionSummary & Partial<Pick<TranscriptionDetail, "segments">>;
 
+/** The body of `PATCH /api/transcriptions/{id}` (speaker names). */
+export type TranscriptionChanges = Schemas["TranscriptionChanges"];
 export type TranscriptionPage = Schemas["TranscriptionPage"];
 export type UploadResponse = Schemas["UploadResult"];
 export type RejectedFile = Schemas["Rejection"];
+/** A model an upload may name, with what it can do and its measured speed. */
+export type ModelInfo = Schemas["ModelPublic"];
+export type ModelList = Schemas["ModelList"];
+/** `POST /api/transcriptions/bulk`: one action on many transcriptions, and its answer. */
+export type BulkAction = Schemas["BulkAction"];
+export type BulkResults = Schemas["BulkResults"];
+export type UploadLimits = Schemas["UploadLimits"];
 
 /** The fields of the one-file upload form (`POST /api/transcriptions`, multipart). */
 export type UploadForm = paths["/api/transcriptions"]["post"]["requestBody"]["content"]["multipart/form-data"];

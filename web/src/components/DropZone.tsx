@@ -12,12 +12,12 @@ function hasFiles(event: DragEvent): boolean {
   return Array.from(event.dataTransfer?.types ?? []).includes("Files");
 }
 
-/** Drop files here, or activate (click, Enter, Space) to choose them. */
+/** Drop files here, or activate (click, Enter, Space) to choose them. The button is named by
+ * its visible text (no aria-label), so what a speech user reads out is what it answers to. */
 export function DropZone({ onFiles, disabled = false }: DropZoneProps) {
   const input = useRef<HTMLInputElement>(null);
   const [dragging, setDragging] = useState(false);
   const depth = useRef(0);
-  const hintId = useId();
   const inputId = useId();
 
   const choose = () => {
@@ -65,8 +65,6 @@ export function DropZone({ onFiles, disabled = false }: DropZoneProps) {
         role="button"
         tabIndex={disabled ? -1 : 0}
         aria-disabled={disabled || undefined}
-        aria-label="Add audio or video files"
-        aria-describedby={hintId}
         onClick={choose}
         onKeyDown={onKeyDown}
         onDragEnter={onDragEnter}
@@ -82,7 +80,7 @@ export function DropZone({ onFiles, disabled = false }: DropZoneProps) {
           {dragging ? "Drop to upload" : "Drop audio or video files here"}
         </span>
         <span className="dropzone__title dropzone__title--touch">Choose audio or video files</span>
-        <span className="dropzone__hint" id={hintId}>
+        <span className="dropzone__hint">
           <span className="dropzone__hint--pointer">
             or <span className="dropzone__link">choose files</span> —{" "}
           </span>

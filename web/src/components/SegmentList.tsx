@@ -1,4 +1,4 @@
-import { Fragment, memo, useEffect, useRef, type MouseEvent } from "react";
+import { Fragment, memo, useEffect, useRef, type MouseEvent, type ReactNode } from "react";
 import type { Segment } from "../api/types";
 import { formatTimestamp } from "../format";
 import { segmentWords, type Word } from "../playback";
@@ -11,6 +11,8 @@ interface SegmentListProps {
   onSeek: (segment: Segment, at?: number) => void;
   /** Scroll the active segment into view as playback moves on. */
   follow?: boolean;
+  /** What is shown above a segment's text (its speaker), if anything. */
+  label?: (segment: Segment) => ReactNode;
 }
 
 interface SegmentRowProps {
@@ -18,6 +20,7 @@ interface SegmentRowProps {
   active: boolean;
   activeWord: number | null;
   onSeek: (segment: Segment, at?: number) => void;
+  label?: (segment: Segment) => ReactNode;
 }
 
 function Words({ words, activeWord }: { words: readonly Word[]; activeWord: number | null }) {
@@ -39,7 +42,7 @@ function Words({ words, activeWord }: { words: readonly Word[]; activeWord: numb
   );
 }
 
-const SegmentRow = memo(function SegmentRow({ segment, active, activeWord, onSeek }: SegmentRowProps) {
+const SegmentRow = memo(function SegmentRow({ segment, active, activeWord, onSeek, label }: SegmentRowProps) {
   const onClick = (event: MouseEvent<HTMLButtonElement>) => {
     const word = (event.target as HTMLElement).closest?.("[data-word-start]");
     const at = word ? Number(word.getAttribute("data-word-start")) : Number.NaN;
@@ -63,6 +66,7 @@ const SegmentRow = memo(function SegmentRow({ segment, active, activeWord, onSee
           {formatTimestamp(segment.start)}
         </span>
         <span className="segment__text">
+          {label ? label(segment) : null}
           {words ? <Words words={words} activeWord={active ? activeWord : null} /> : segment.text.trim()}
         </span>
       </button>
@@ -70,7 +74,7 @@ const SegmentRow = memo(function SegmentRow({ segment, active, activeWord, onSee
   );
 });
 
-function SegmentListView({ segments, activeIndex, activeWord = null, onSeek, follow = true }: SegmentListProps) {
+function SegmentListView({ segments, activeIndex, activeWord = null, onSeek, follow = true, label }: SegmentListProps) {
   const list = useRef<HTMLOListElement>(null);
 
   useEffect(() => {
@@ -92,6 +96,7 @@ function SegmentListView({ segments, activeIndex, activeWord = null, onSeek, fol
             active={active}
             activeWord={active ? activeWord : null}
             onSeek={onSeek}
+            label={label}
           />
         );
       })}

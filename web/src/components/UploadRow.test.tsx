@@ -4,6 +4,7 @@ import { applyEvent } from "../state/jobs";
 import { receivedEvent } from "../test/fakes";
 import type { UploadItem } from "../state/uploads";
 import { UploadRow } from "./UploadRow";
+import { DEFAULT_UPLOAD_OPTIONS } from "../uploadOptions";
 
 function item(overrides: Partial<UploadItem>): UploadItem {
   return {
@@ -13,10 +14,11 @@ function item(overrides: Partial<UploadItem>): UploadItem {
     loaded: 0,
     total: 2 * 1024 * 1024,
     phase: "waiting",
-    options: { language: "", task: "transcribe", wordTimestamps: false, preciseTimestamps: false },
+    options: { ...DEFAULT_UPLOAD_OPTIONS },
     jobId: null,
     error: null,
     addedAt: 1,
+    batch: null,
     ...overrides,
   };
 }

@@ -4,6 +4,8 @@ import { Link } from "../router";
 import { jobText, type JobState } from "../state/jobs";
 import { uploadFraction, type UploadItem } from "../state/uploads";
 import { isTerminal, STATUS_LABELS } from "../status";
+import { queueLine } from "../queueText";
+import { useNow } from "../views/useNow";
 import { CloseIcon, WaveIcon } from "./Icons";
 import { ProgressBar } from "./ProgressBar";
 import { StatusBadge } from "./StatusBadge";
@@ -28,6 +30,8 @@ function phaseLabel(item: UploadItem, job: JobState | undefined): string {
       return "Upload failed";
     case "aborted":
       return "Upload cancelled";
+    case "interrupted":
+      return "Upload interrupted";
     case "accepted":
       if (!job) return "Uploaded";
       if (job.deleted) return "Deleted";
@@ -56,8 +60,16 @@ function UploadRowView({ item, job, onCancel, onRetry, onDismiss }: UploadRowPro
   const label = phaseLabel(item, job);
   const status = item.phase === "accepted" && !job?.deleted ? job?.record.status : undefined;
   const canDismiss = item.phase !== "uploading" && item.phase !== "waiting";
+  const waitingOrRunning = job !== undefined && status !== undefined && !isTerminal(status);
+  const now = useNow(waitingOrRunning ? 20_000 : null);
+  const queue = waitingOrRunning ? queueLine(job.record, now) : null;
   return (
-    <li className={`upload-row upload-row--${item.phase}`} data-phase={item.phase} data-status={status}>
+    <li
+      className={`upload-row upload-row--${item.phase}`}
+      data-key={item.key}
+      data-phase={item.phase}
+      data-status={status}
+    >
       <div className="upload-row__head">
         <span className="upload-row__icon" aria-hidden="true">
           <WaveIcon size={18} />
@@ -115,6 +127,7 @@ function UploadRowView({ item, job, onCancel, onRetry, onDismiss }: UploadRowPro
         {job && status === "processing" ? (
           <span className="upload-row__numbers">{formatPercent(job.record.progress)}</span>
         ) : null}
+        {queue ? <span className="upload-row__queue">{queue}</span> : null}
       </div>
 
       {item.phase === "uploading" || item.phase === "waiting" ? (
@@ -136,7 +149,9 @@ function UploadRowView({ item, job, onCancel, onRetry, onDismiss }: UploadRowPro
       {item.error ? (
         <p className="upload-row__error" role="alert">
           {item.error.message}
-          {item.error.code ? <span className="upload-row__code"> ({item.error.code})</span> : null}
+          {item.error.code && item.phase !== "interrupted" ? (
+            <span className="upload-row__code"> ({item.error.code})</span>
+          ) : null}
         </p>
       ) : null}
 

@@ -16,22 +16,28 @@ import { ApiError, getTranscription, uploadFile, type UploadHandle } from "../ap
 import type { UploadOptions } from "../uploadOptions";
 import { isTerminal } from "../status";
 import { useJobs, useJobsDispatch, useWatchJobs } from "./JobsProvider";
-import { parseStored, toStored, uploadsReducer, type UploadItem } from "./uploads";
+import { useDoneSignals } from "./useDoneSignals";
+import { parseStored, toStored, uploadsReducer, type NewUpload, type UploadItem } from "./uploads";
 
 export const MAX_PARALLEL_UPLOADS = 3;
 export const UPLOADS_STORAGE_KEY = "soundscripter.uploads.v1";
 const RESTORE_CONCURRENCY = 4;
+const EMPTY_FILE_ERROR = { code: "empty_file", message: "This file is empty (0 bytes): there is nothing to transcribe." };
 const RESTORE_ATTEMPTS = 5;
 const RESTORE_RETRY_MS = 3000;
 
 interface UploadsContextValue {
   items: readonly UploadItem[];
-  addFiles: (files: readonly File[], options: UploadOptions) => void;
+  /** Adds a batch of files; returns their rows' keys (empty files are refused at once). */
+  addFiles: (files: readonly File[], options: UploadOptions) => string[];
   cancelUpload: (key: string) => void;
   retryUpload: (key: string) => void;
   dismiss: (key: string) => void;
   clearFinished: () => void;
   forgetJob: (jobId: string) => void;
+  /** Desktop notifications per finished batch (opt-in). */
+  notify: boolean;
+  setNotifications: (on: boolean) => Promise<void>;
 }
 
 const UploadsContext = createContext<UploadsContextValue | null>(null);
@@ -77,7 +83,7 @@ export function UploadsProvider({
     setRestored(true);
     let stopped = false;
     const timers: ReturnType<typeof setTimeout>[] = [];
-    const queue = stored.map((entry) => ({ jobId: entry.jobId, attempt: 0 }));
+    const queue = stored.flatMap((entry) => (entry.jobId ? [{ jobId: entry.jobId, attempt: 0 }] : []));
     const next = async (): Promise<void> => {
       const entry = queue.shift();
       if (!entry || stopped) return;
@@ -118,6 +124,18 @@ export function UploadsProvider({
 
   useWatchJobs(items.flatMap((item) => (item.jobId ? [item.jobId] : [])));
 
+  // Leaving while bytes are being sent loses them: the browser asks first.
+  const sending = items.some((item) => item.phase === "uploading" || item.phase === "waiting");
+  useEffect(() => {
+    if (!sending) return;
+    const warn = (event: BeforeUnloadEvent) => {
+      event.preventDefault();
+      event.returnValue = "";
+    };
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [sending]);
+
   const start = useCallback(
     (item: UploadItem) => {
       const file = files.current.get(item.key);
@@ -157,15 +175,19 @@ export function UploadsProvider({
   }, []);
 
   const addFiles = useCallback((added: readonly File[], options: UploadOptions) => {
-    if (added.length === 0) return;
+    if (added.length === 0) return [];
     const now = Date.now();
-    const uploads = added.map((file, position) => {
+    const batch = newKey();
+    const uploads = added.map((file, position): NewUpload => {
       const key = newKey();
-      files.current.set(key, file);
       // The list is newest first; files of one pick keep their order within it.
-      return { key, filename: file.name, size: file.size, options: { ...options }, addedAt: now - position };
+      const upload = { key, filename: file.name, size: file.size, options: { ...options }, addedAt: now - position, batch };
+      if (file.size === 0) return { ...upload, error: EMPTY_FILE_ERROR };
+      files.current.set(key, file);
+      return upload;
     });
     dispatch({ type: "added", uploads });
+    return uploads.map((upload) => upload.key);
   }, []);
 
   const cancelUpload = useCallback((key: string) => {
@@ -193,9 +215,11 @@ export function UploadsProvider({
     dispatch({ type: "clearedDone", finishedJobIds: finished });
   }, [jobs]);
 
+  const { notify, setNotifications } = useDoneSignals(items, jobs);
+
   const value = useMemo(
-    () => ({ items, addFiles, cancelUpload, retryUpload, dismiss, clearFinished, forgetJob }),
-    [items, addFiles, cancelUpload, retryUpload, dismiss, clearFinished, forgetJob],
+    () => ({ items, addFiles, cancelUpload, retryUpload, dismiss, clearFinished, forgetJob, notify, setNotifications }),
+    [items, addFiles, cancelUpload, retryUpload, dismiss, clearFinished, forgetJob, notify, setNotifications],
   );
   return <UploadsContext.Provider value={value}>{children}</UploadsContext.Provider>;
 }

@@ -45,6 +45,15 @@ describe("applyEvent", () => {
     expect(job.record.duration_seconds).toBe(6);
   });
 
+  it("keeps the queue place and estimates that queued and progress events carry", () => {
+    const eta = { starts_at: "2026-01-01T10:02:00Z", finishes_at: "2026-01-01T10:05:00Z" };
+    const waiting = run([event("queued", 1, { position: 3, eta }), event("queued", 2, { position: 2, eta })]);
+    expect(waiting.record).toMatchObject({ position: 2, eta });
+    const running = run([event("processing", 3), event("progress", 4, { eta: { finishes_at: "2026-01-01T10:06:00Z" } })], waiting);
+    expect(running.record.position).toBeNull();
+    expect(running.record.eta).toEqual({ finishes_at: "2026-01-01T10:06:00Z" });
+  });
+
   it("orders by seq when events arrive out of order, keeping every segment", () => {
     const job = run([event("processing", 2, { attempt: 1 }), progress(4, 1, 0.5), progress(3, 0, 0.25)]);
     expect(job.record.progress).toBe(0.5);
@@ -176,6 +185,18 @@ describe("applySnapshot", () => {
     expect(job.lastSeq).toBe(4);
     expect(job.segments.map((s) => s.index)).toEqual([0, 1]);
     expect(job.record.filename).toBe(`${ID}.wav`);
+  });
+
+  it("takes a completed record's segments as the whole transcript", () => {
+    // A split recording's live segments are numbered by piece, then renumbered when stitched.
+    const live = run([event("processing", 2, { attempt: 1 }), progress(3, 1_000_000, 0.5), progress(4, 0, 0.9)]);
+    const done = applyEvent(live, event("completed", 5, { progress: 1, text: "part 0 part 1" }));
+    expect(done.segments.map((s) => s.index)).toEqual([0, 1_000_000]);
+    const read = applySnapshot(
+      done,
+      transcription({ id: ID, status: "completed", progress: 1, seq: 5, segments: [segment(0), segment(1)] }),
+    );
+    expect(read.segments.map((s) => s.index)).toEqual([0, 1]);
   });
 
   it("does not let an older record undo newer events", () => {

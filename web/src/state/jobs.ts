@@ -30,7 +30,11 @@ export type LiveFields = Pick<Transcription, "progress" | "text" | "error" | "la
  * A job known only from events has the live fields alone. Its `id`, `seq` and `segments` are
  * kept beside it in `JobState`.
  */
-export type JobRecord = LiveFields & Partial<Omit<Transcription, keyof LiveFields | "id" | "seq" | "segments">>;
+export type JobRecord = LiveFields &
+  Partial<Omit<Transcription, keyof LiveFields | "id" | "seq" | "segments">> & {
+    /** The stage a running job's latest event named (`diarizing`), if any. */
+    stage?: string | null;
+  };
 
 export interface JobState {
   id: string;
@@ -179,9 +183,20 @@ export function applySnapshot(job: JobState | undefined, transcription: Transcri
       duration_seconds: read.duration_seconds ?? previous.duration_seconds,
     },
     lastSeq: Math.max(base.lastSeq, recordSeq(transcription) ?? -1),
-    segments: mergeSegments(base.segments, transcription.segments ?? []),
+    segments: finalSegments(status, transcription) ?? mergeSegments(base.segments, transcription.segments ?? []),
     settled: isTerminal(status),
   };
+}
+
+/**
+ * A completed record's segments are the whole transcript: they replace what events brought.
+ * A long recording split into pieces numbers its live segments by piece (piece k from
+ * k × 1,000,000) and renumbers them 0..n-1 when stitched, so merging would keep both.
+ */
+function finalSegments(status: JobStatus, transcription: Transcription): readonly Segment[] | null {
+  const segments = transcription.segments;
+  if (status !== "completed" || !Array.isArray(segments) || segments.length === 0) return null;
+  return mergeSegments([], segments);
 }
 
 /** The API answered a retry request: the job is queued again, from scratch. */
@@ -287,6 +302,10 @@ export function applyEvent(job: JobState | undefined, event: JobEvent): JobState
       error: status === "failed" ? (eventField(data, "error") ?? previous.error) : null,
       language: eventField(data, "language") ?? previous.language,
       duration_seconds: eventField(data, "duration_seconds") ?? previous.duration_seconds,
+      stage: eventField(data, "stage") ?? null,
+      // Queue place and estimates: `queued` events carry both, `progress` events the end.
+      position: status === "queued" ? (eventField(data, "position") ?? null) : null,
+      eta: eventField(data, "eta") ?? (status === previous.status ? previous.eta : null),
     },
     lastSeq: seq,
     segments,

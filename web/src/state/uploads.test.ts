@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
-import type { UploadOptions } from "../uploadOptions";
+import { DEFAULT_UPLOAD_OPTIONS, type UploadOptions } from "../uploadOptions";
 import { transcription } from "../test/fakes";
-import { parseStored, toStored, uploadFraction, uploadsReducer, type UploadsAction, type UploadsState } from "./uploads";
+import { INTERRUPTED_MESSAGE, parseStored, toStored, uploadFraction, uploadsReducer, type UploadsAction, type UploadsState } from "./uploads";
 
-const options: UploadOptions = { language: "", task: "transcribe", wordTimestamps: false, preciseTimestamps: false };
+const options: UploadOptions = { ...DEFAULT_UPLOAD_OPTIONS };
 
 function added(...names: string[]): UploadsAction {
   return {
     type: "added",
-    uploads: names.map((name, position) => ({ key: name, filename: name, size: 1000, options, addedAt: 100 - position })),
+    uploads: names.map((name, position) => ({ key: name, filename: name, size: 1000, options, addedAt: 100 - position, batch: "b1" })),
   };
 }
 
@@ -104,21 +104,56 @@ describe("uploadsReducer", () => {
     ]);
     expect(state.map((item) => item.jobId)).toEqual(["j2", "j1"]);
     expect(state.every((item) => item.phase === "accepted")).toBe(true);
-    expect(state[0]!.options).toEqual({ language: "", task: "transcribe", wordTimestamps: false, preciseTimestamps: false });
+    expect(state[0]!.options).toEqual({ ...DEFAULT_UPLOAD_OPTIONS });
     expect(reduce([{ type: "jobRemoved", jobId: "j1" }], state).map((item) => item.jobId)).toEqual(["j2"]);
   });
 });
 
 describe("stored uploads", () => {
-  it("round-trips accepted uploads only", () => {
+  it("keeps accepted and refused rows, and unfinished uploads as interrupted, across a reload", () => {
     const state = reduce([
-      added("a.mp3", "b.mp3"),
+      added("a.mp3", "b.mp3", "c.txt", "d.mp3"),
       { type: "started", key: "a.mp3" },
       { type: "finished", key: "a.mp3", outcome: { kind: "accepted", transcription: transcription({ id: "j1" }) } },
+      { type: "started", key: "b.mp3" },
+      { type: "progressed", key: "b.mp3", loaded: 500, total: 1000 },
+      { type: "started", key: "c.txt" },
+      { type: "finished", key: "c.txt", outcome: { kind: "rejected", error: { code: "unsupported_media", message: "Not media." } } },
     ]);
     const stored = toStored(state);
-    expect(stored).toEqual([{ jobId: "j1", filename: "a.mp3", size: 1000, addedAt: 100 }]);
+    expect(stored).toEqual([
+      { jobId: "j1", filename: "a.mp3", size: 1000, addedAt: 100, phase: "accepted" },
+      { jobId: null, filename: "b.mp3", size: 1000, addedAt: 99, phase: "interrupted", key: "b.mp3" },
+      {
+        jobId: null,
+        filename: "c.txt",
+        size: 1000,
+        addedAt: 98,
+        phase: "rejected",
+        key: "c.txt",
+        error: { code: "unsupported_media", message: "Not media." },
+      },
+      { jobId: null, filename: "d.mp3", size: 1000, addedAt: 97, phase: "interrupted", key: "d.mp3" },
+    ]);
     expect(parseStored(JSON.stringify(stored))).toEqual(stored);
+
+    const reloaded = reduce([{ type: "restored", stored: parseStored(JSON.stringify(stored)) }]);
+    expect(reloaded.map((item) => [item.filename, item.phase, item.error?.message ?? null])).toEqual([
+      ["a.mp3", "accepted", null],
+      ["b.mp3", "interrupted", INTERRUPTED_MESSAGE],
+      ["c.txt", "rejected", "Not media."],
+      ["d.mp3", "interrupted", INTERRUPTED_MESSAGE],
+    ]);
+    // kept until dismissed, and cleared with the finished ones
+    expect(reduce([{ type: "dismissed", key: "b.mp3" }], reloaded)).toHaveLength(3);
+    expect(reduce([{ type: "clearedDone", finishedJobIds: [] }], reloaded).map((item) => item.filename)).toEqual(["a.mp3"]);
+  });
+
+  it("refuses an empty file at once", () => {
+    const state = reduce([
+      { type: "added", uploads: [{ key: "e", filename: "empty.wav", size: 0, options, addedAt: 1, batch: "b", error: { code: "empty_file", message: "Empty." } }] },
+    ]);
+    expect(state[0]).toMatchObject({ phase: "rejected", error: { code: "empty_file" } });
   });
 
   it("survives garbage in storage", () => {

@@ -16,7 +16,9 @@ export type UploadPhase =
   /** the request did not go through (network, server error); may be tried again */
   | "failed"
   /** stopped by the user before it finished */
-  | "aborted";
+  | "aborted"
+  /** was waiting or being sent when the page was left: the file must be chosen again */
+  | "interrupted";
 
 export interface UploadItem {
   key: string;
@@ -30,6 +32,8 @@ export interface UploadItem {
   jobId: string | null;
   error: ErrorInfo | null;
   addedAt: number;
+  /** The files added together share a batch (one notification when all are done). */
+  batch: string | null;
 }
 
 export interface NewUpload {
@@ -38,15 +42,27 @@ export interface NewUpload {
   size: number;
   options: UploadOptions;
   addedAt: number;
+  batch: string;
+  /** Refused in the browser already (an empty file): the row starts rejected. */
+  error?: ErrorInfo;
 }
 
-/** What is kept across page loads: accepted uploads, so their jobs can be followed again. */
+/**
+ * What is kept across page loads: accepted uploads, so their jobs can be followed again, and
+ * the rows that need the user's eye until dismissed (refused files, uploads the leaving
+ * interrupted). Entries of older versions have a `jobId` and no `phase`.
+ */
 export interface StoredUpload {
-  jobId: string;
+  jobId: string | null;
   filename: string;
   size: number;
   addedAt: number;
+  phase?: "accepted" | "rejected" | "interrupted";
+  key?: string;
+  error?: ErrorInfo | null;
 }
+
+export const INTERRUPTED_MESSAGE = "Upload interrupted — choose the file again.";
 
 export type UploadsAction =
   | { type: "added"; uploads: NewUpload[] }
@@ -80,9 +96,9 @@ export function uploadsReducer(state: UploadsState, action: UploadsAction): Uplo
           ...upload,
           loaded: 0,
           total: upload.size,
-          phase: "waiting",
+          phase: upload.error ? "rejected" : "waiting",
           jobId: null,
-          error: null,
+          error: upload.error ?? null,
         })),
         ...state,
       ];
@@ -130,26 +146,30 @@ export function uploadsReducer(state: UploadsState, action: UploadsAction): Uplo
     case "clearedDone": {
       const finished = new Set(action.finishedJobIds);
       return state.filter((item) => {
-        if (item.phase === "rejected" || item.phase === "aborted") return false;
+        if (item.phase === "rejected" || item.phase === "aborted" || item.phase === "interrupted") return false;
         return !(item.phase === "accepted" && item.jobId !== null && finished.has(item.jobId));
       });
     }
     case "restored": {
-      const known = new Set(state.map((item) => item.jobId).filter(Boolean));
+      const known = new Set(state.flatMap((item) => [item.key, ...(item.jobId ? [`job:${item.jobId}`] : [])]));
       const restored = action.stored
-        .filter((stored) => !known.has(stored.jobId))
-        .map<UploadItem>((stored) => ({
-          key: `job:${stored.jobId}`,
-          filename: stored.filename,
-          size: stored.size,
-          loaded: stored.size,
-          total: Math.max(stored.size, 1),
-          phase: "accepted",
-          options: { ...DEFAULT_UPLOAD_OPTIONS },
-          jobId: stored.jobId,
-          error: null,
-          addedAt: stored.addedAt,
-        }));
+        .map<UploadItem>((stored) => {
+          const phase = stored.jobId ? "accepted" : (stored.phase ?? "interrupted");
+          return {
+            key: stored.jobId ? `job:${stored.jobId}` : (stored.key ?? `stored:${stored.addedAt}:${stored.filename}`),
+            filename: stored.filename,
+            size: stored.size,
+            loaded: phase === "accepted" ? stored.size : 0,
+            total: Math.max(stored.size, 1),
+            phase,
+            options: { ...DEFAULT_UPLOAD_OPTIONS },
+            jobId: stored.jobId,
+            error: phase === "interrupted" ? { code: "interrupted", message: INTERRUPTED_MESSAGE } : (stored.error ?? null),
+            addedAt: stored.addedAt,
+            batch: null,
+          };
+        })
+        .filter((item) => !known.has(item.key));
       return [...state, ...restored].sort((a, b) => b.addedAt - a.addedAt);
     }
   }
@@ -157,11 +177,16 @@ export function uploadsReducer(state: UploadsState, action: UploadsAction): Uplo
 
 export const STORED_UPLOADS_LIMIT = 100;
 
-/** The accepted uploads to remember, newest first. */
+/** The rows to remember, newest first: accepted uploads, refused files, and every upload not
+ * finished yet (waiting, being sent, failed or stopped), which a reload interrupts. */
 export function toStored(state: UploadsState): StoredUpload[] {
   return state
-    .filter((item): item is UploadItem & { jobId: string } => item.phase === "accepted" && item.jobId !== null)
-    .map((item) => ({ jobId: item.jobId, filename: item.filename, size: item.size, addedAt: item.addedAt }))
+    .map((item): StoredUpload => {
+      const kept = { filename: item.filename, size: item.size, addedAt: item.addedAt };
+      if (item.phase === "accepted" && item.jobId) return { ...kept, jobId: item.jobId, phase: "accepted" };
+      if (item.phase === "rejected") return { ...kept, jobId: null, phase: "rejected", key: item.key, error: item.error };
+      return { ...kept, jobId: null, phase: "interrupted", key: item.key };
+    })
     .slice(0, STORED_UPLOADS_LIMIT);
 }
 
@@ -174,10 +199,11 @@ export function parseStored(raw: string | null): StoredUpload[] {
       (entry): entry is StoredUpload =>
         typeof entry === "object" &&
         entry !== null &&
-        typeof entry.jobId === "string" &&
+        (typeof entry.jobId === "string" || (entry.jobId === null && typeof entry.key === "string")) &&
         typeof entry.filename === "string" &&
         typeof entry.size === "number" &&
-        typeof entry.addedAt === "number",
+        typeof entry.addedAt === "number" &&
+        (entry.error === undefined || entry.error === null || typeof entry.error?.message === "string"),
     );
   } catch {
     return [];

@@ -1,6 +1,6 @@
 // Test doubles: an EventSource the test drives by hand, and API records.
 
-import type { EventType, JobEvent, JobEventData, Transcription } from "../api/types";
+import type { EventType, JobEvent, JobEventData, ModelInfo, Transcription } from "../api/types";
 
 /** Event data as tests write it: the generated shape, with the fields a test leaves out optional. */
 export type EventDataInput = Partial<JobEventData> & Pick<JobEventData, "id" | "seq">;
@@ -89,6 +89,7 @@ export function transcription(overrides: Partial<Transcription> & { id: string }
     progress: 0,
     duration_seconds: 10,
     language: null,
+    languages: null,
     requested_language: null,
     model: "tiny.en",
     task: "transcribe",
@@ -96,6 +97,9 @@ export function transcription(overrides: Partial<Transcription> & { id: string }
     vad: false,
     initial_prompt: null,
     precise_timestamps: false,
+    speaker_mode: "off",
+    speakers: null,
+    speakers_error: null,
     content_type: "audio/wav",
     media_kind: "audio",
     size_bytes: 1024,
@@ -108,6 +112,14 @@ export function transcription(overrides: Partial<Transcription> & { id: string }
     seq: 1,
     attempts: 0,
     restart_reason: null,
+    waiting_for_worker: false,
+    reused_from: null,
+    priority: "normal",
+    position: null,
+    eta: null,
+    revision: 0,
+    edited: false,
+    edited_at: null,
     ...overrides,
   };
 }
@@ -122,4 +134,18 @@ export function jsonResponse(status: number, body: unknown): Response {
     status,
     headers: { "Content-Type": "application/json" },
   });
+}
+
+/** A served model as GET /api/models lists it; `*.en` names are English only. */
+export function modelInfo(overrides: Partial<ModelInfo> & { name: string }): ModelInfo {
+  const multilingual = overrides.multilingual ?? !overrides.name.endsWith(".en");
+  return {
+    multilingual,
+    languages: multilingual ? ["en", "de", "fr"] : ["en"],
+    tasks: multilingual ? ["transcribe", "translate"] : ["transcribe"],
+    workers: 1,
+    queued: 0,
+    speed: null,
+    ...overrides,
+  };
 }

@@ -1,9 +1,9 @@
 import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { UploadHandle, UploadOutcome } from "../api/client";
-import type { UploadOptions } from "../uploadOptions";
+import { DEFAULT_UPLOAD_OPTIONS, type UploadOptions } from "../uploadOptions";
 import { UPLOADS_STORAGE_KEY } from "../state/UploadsProvider";
-import { FakeEventSource, transcription } from "../test/fakes";
+import { FakeEventSource, modelInfo, transcription } from "../test/fakes";
 import { renderWithProviders } from "../test/render";
 import { UploadView } from "./UploadView";
 
@@ -63,7 +63,12 @@ describe("UploadView", () => {
 
     await waitFor(() => expect(pending).toHaveLength(3));
     expect(pending.map((item) => item.file.name)).toEqual(["one.mp3", "two.wav", "notes.mp3"]);
-    expect(pending[0]!.options).toEqual({ language: "en", task: "transcribe", wordTimestamps: true, preciseTimestamps: true });
+    expect(pending[0]!.options).toEqual({
+      ...DEFAULT_UPLOAD_OPTIONS,
+      language: "en",
+      wordTimestamps: true,
+      preciseTimestamps: true,
+    });
 
     act(() => pending[0]!.progress(250, 1000));
     expect(within(row("one.mp3")).getByRole("progressbar").getAttribute("aria-valuenow")).toBe("25");
@@ -104,8 +109,8 @@ describe("UploadView", () => {
     expect(FakeEventSource.open()).toHaveLength(1);
     expect(FakeEventSource.open()[0]!.since).toEqual({ j2: 1 });
 
-    const stored = JSON.parse(storage.getItem(UPLOADS_STORAGE_KEY) ?? "[]") as Array<{ jobId: string }>;
-    expect(stored.map((entry) => entry.jobId).sort()).toEqual(["j1", "j2"]);
+    const stored = JSON.parse(storage.getItem(UPLOADS_STORAGE_KEY) ?? "[]") as Array<{ jobId: string | null; phase: string }>;
+    expect(stored.map((entry) => `${entry.phase}:${entry.jobId}`).sort()).toEqual(["accepted:j1", "accepted:j2", "rejected:null"]);
   });
 
   it("remembers the options, precise timestamps off unless chosen", async () => {
@@ -120,7 +125,78 @@ describe("UploadView", () => {
     expect((screen.getByLabelText("Precise timestamps") as HTMLInputElement).checked).toBe(true);
     fireEvent.change(screen.getByTestId("file-input"), { target: { files: [file("later.mp3")] } });
     await waitFor(() => expect(pending).toHaveLength(1));
-    expect(pending[0]!.options).toEqual({ language: "de", task: "translate", wordTimestamps: true, preciseTimestamps: true });
+    expect(pending[0]!.options).toEqual({
+      ...DEFAULT_UPLOAD_OPTIONS,
+      language: "de",
+      task: "translate",
+      wordTimestamps: true,
+      preciseTimestamps: true,
+    });
+  });
+
+  it("offers the served models; the language list and Translate only for a multilingual one", async () => {
+    const { upload, pending } = fakeUploads();
+    const models = [
+      modelInfo({ name: "tiny.en", speed: 60 }),
+      modelInfo({ name: "base", languages: ["de", "en", "fr"], workers: 0 }),
+    ];
+    const loadModels = vi.fn(async () => ({ items: models }));
+    renderWithProviders(<UploadView loadModels={loadModels} />, { upload });
+
+    const picker = (await screen.findByLabelText("Model")) as HTMLSelectElement;
+    expect(Array.from(picker.options).map((option) => option.textContent)).toEqual([
+      "tiny.en — English only",
+      "base — 3 languages",
+    ]);
+    expect(picker.value).toBe("tiny.en");
+    expect(screen.getByText(/about 1 min per hour of audio on this server/)).toBeTruthy();
+    expect(screen.queryByLabelText("Language")).toBeNull();
+    expect(screen.queryByRole("radiogroup", { name: "Task" })).toBeNull();
+    expect(screen.getByText("tiny.en transcribes English only.")).toBeTruthy();
+
+    fireEvent.change(picker, { target: { value: "base" } });
+    expect(screen.getByText(/Speed not measured on this server yet\. No worker serves it right now/)).toBeTruthy();
+    const language = screen.getByLabelText("Language") as HTMLSelectElement;
+    expect(Array.from(language.options).map((option) => option.value)).toEqual(["", "en", "fr", "de"]);
+    fireEvent.change(language, { target: { value: "fr" } });
+    fireEvent.click(screen.getByLabelText("Translate to English"));
+    expect(screen.getByText(/The gist, in English/)).toBeTruthy();
+    fireEvent.change(screen.getByLabelText("Speakers"), { target: { value: "2" } });
+    fireEvent.click(screen.getByLabelText("High"));
+    fireEvent.change(screen.getByTestId("file-input"), { target: { files: [file("french.mp3")] } });
+    await waitFor(() => expect(pending).toHaveLength(1));
+    expect(pending[0]!.options).toEqual({
+      ...DEFAULT_UPLOAD_OPTIONS,
+      model: "base",
+      language: "fr",
+      task: "translate",
+      speakers: "2",
+      priority: "high",
+    });
+
+    // Back on the English-only model, the French translation is not sent.
+    fireEvent.change(screen.getByLabelText("Model"), { target: { value: "tiny.en" } });
+    fireEvent.change(screen.getByTestId("file-input"), { target: { files: [file("english.mp3")] } });
+    await waitFor(() => expect(pending).toHaveLength(2));
+    expect(pending[1]!.options).toMatchObject({ model: "tiny.en", language: "", task: "transcribe" });
+  });
+
+  it("asks before leaving while files are being sent, and refuses an empty file at once", async () => {
+    const { upload, pending } = fakeUploads();
+    renderWithProviders(<UploadView />, { upload });
+    const leave = () => {
+      const event = new Event("beforeunload", { cancelable: true });
+      window.dispatchEvent(event);
+      return event.defaultPrevented;
+    };
+    expect(leave()).toBe(false);
+    fireEvent.change(screen.getByTestId("file-input"), { target: { files: [file("talk.mp3"), file("empty.wav", 0)] } });
+    expect(await within(row("empty.wav")).findByText(/This file is empty/)).toBeTruthy();
+    await waitFor(() => expect(pending).toHaveLength(1));
+    expect(pending[0]!.file.name).toBe("talk.mp3");
+    expect(leave()).toBe(true);
+    act(() => pending[0]!.finish({ kind: "accepted", transcription: transcription({ id: "j1", filename: "talk.mp3" }) }));
+    await waitFor(() => expect(leave()).toBe(false));
   });
 
   it("shows an empty state before anything is added", () => {
@@ -132,7 +208,7 @@ describe("UploadView", () => {
     renderWithProviders(<UploadView />);
     const input = screen.getByTestId("file-input") as HTMLInputElement;
     const click = vi.spyOn(input, "click").mockImplementation(() => undefined);
-    const zone = screen.getByRole("button", { name: "Add audio or video files" });
+    const zone = screen.getByRole("button", { name: /^Drop audio or video files here/ });
     fireEvent.keyDown(zone, { key: "Enter" });
     fireEvent.keyDown(zone, { key: " " });
     expect(click).toHaveBeenCalledTimes(2);
@@ -141,7 +217,7 @@ describe("UploadView", () => {
   it("accepts dropped files", async () => {
     const { upload, pending } = fakeUploads();
     renderWithProviders(<UploadView />, { upload });
-    const zone = screen.getByRole("button", { name: "Add audio or video files" });
+    const zone = screen.getByRole("button", { name: /^Drop audio or video files here/ });
     fireEvent.drop(zone, { dataTransfer: { files: [file("dropped.ogg")], types: ["Files"] } });
     await waitFor(() => expect(pending).toHaveLength(1));
     expect(screen.getByText("dropped.ogg")).toBeTruthy();

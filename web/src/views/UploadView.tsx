@@ -1,5 +1,6 @@
-import { useCallback, useState } from "react";
-import { DEFAULT_UPLOAD_OPTIONS, type UploadOptions } from "../uploadOptions";
+import { useCallback, useEffect, useState } from "react";
+import type { listModels } from "../api/client";
+import { chosenModel, limitsText, optionsForModel, parseUploadOptions, type UploadOptions } from "../uploadOptions";
 import { DropZone } from "../components/DropZone";
 import { Notice } from "../components/Notice";
 import { UploadOptionsForm } from "../components/UploadOptionsForm";
@@ -8,29 +9,26 @@ import { Link } from "../router";
 import { isTerminal } from "../status";
 import { useJobs } from "../state/JobsProvider";
 import { useUploads } from "../state/UploadsProvider";
+import { useLimits, useModels } from "../state/serverInfo";
+import { notificationsSupported } from "../state/useDoneSignals";
 import { useDocumentTitle } from "./useDocumentTitle";
 
 const OPTIONS_KEY = "soundscripter.uploadOptions.v1";
 
 function loadOptions(): UploadOptions {
   try {
-    const raw = window.localStorage.getItem(OPTIONS_KEY);
-    if (!raw) return DEFAULT_UPLOAD_OPTIONS;
-    const value = JSON.parse(raw) as Partial<UploadOptions>;
-    return {
-      language: typeof value.language === "string" ? value.language : "",
-      task: value.task === "translate" ? "translate" : "transcribe",
-      wordTimestamps: value.wordTimestamps === true,
-      preciseTimestamps: value.preciseTimestamps === true,
-    };
+    return parseUploadOptions(window.localStorage.getItem(OPTIONS_KEY));
   } catch {
-    return DEFAULT_UPLOAD_OPTIONS;
+    return parseUploadOptions(null);
   }
 }
 
-export function UploadView() {
+export function UploadView({ loadModels }: { loadModels?: typeof listModels } = {}) {
   useDocumentTitle("Upload");
-  const { items, addFiles, cancelUpload, retryUpload, dismiss, clearFinished } = useUploads();
+  const models = useModels(loadModels);
+  const limits = useLimits();
+  const { items, addFiles, cancelUpload, retryUpload, dismiss, clearFinished, notify, setNotifications } = useUploads();
+  const [added, setAdded] = useState<string | null>(null);
   const jobs = useJobs();
   const [options, setOptions] = useState<UploadOptions>(loadOptions);
 
@@ -43,10 +41,20 @@ export function UploadView() {
     }
   }, []);
 
-  const onFiles = useCallback((files: File[]) => addFiles(files, options), [addFiles, options]);
+  const sent = optionsForModel(options, chosenModel(options, models));
+  const onFiles = useCallback((files: File[]) => setAdded(addFiles(files, sent)[0] ?? null), [addFiles, sent]);
+
+  // New rows go on top of the list, which on a phone is below the fold: bring them into view.
+  useEffect(() => {
+    if (!added) return;
+    const row = Array.from(document.querySelectorAll<HTMLElement>("li[data-key]")).find((li) => li.dataset.key === added);
+    const reduced = window.matchMedia?.("(prefers-reduced-motion: reduce)").matches;
+    row?.scrollIntoView?.({ block: "nearest", behavior: reduced ? "auto" : "smooth" });
+    setAdded(null);
+  }, [added]);
 
   const finishedCount = items.filter((item) => {
-    if (item.phase === "rejected" || item.phase === "aborted") return true;
+    if (item.phase === "rejected" || item.phase === "aborted" || item.phase === "interrupted") return true;
     const job = item.jobId ? jobs[item.jobId] : undefined;
     return item.phase === "accepted" && job !== undefined && isTerminal(job.record.status);
   }).length;
@@ -67,8 +75,11 @@ export function UploadView() {
       </header>
 
       <section className="upload-panel" aria-label="Add files">
-        <DropZone onFiles={onFiles} />
-        <UploadOptionsForm value={options} onChange={changeOptions} />
+        <div className="upload-panel__drop">
+          <DropZone onFiles={onFiles} />
+          {limits ? <p className="muted small upload-limits">{limitsText(limits)}</p> : null}
+        </div>
+        <UploadOptionsForm value={sent} onChange={changeOptions} models={models} />
       </section>
 
       <section className="uploads" aria-labelledby="uploads-heading">
@@ -77,6 +88,12 @@ export function UploadView() {
             Recent uploads
             {items.length > 0 ? <span className="count">{items.length}</span> : null}
           </h2>
+          {notificationsSupported() ? (
+            <label className="notify-toggle small">
+              <input type="checkbox" checked={notify} onChange={(event) => void setNotifications(event.target.checked)} />
+              Notify me when a batch is done
+            </label>
+          ) : null}
           {finishedCount > 0 ? (
             <button type="button" className="button button--quiet button--small" onClick={clearFinished}>
               Clear finished

@@ -1,7 +1,6 @@
 import { useEffect } from "react";
+import { setViewTitle } from "../documentTitle";
 
 export function useDocumentTitle(title: string): void {
-  useEffect(() => {
-    document.title = title ? `${title} · SoundScripter` : "SoundScripter";
-  }, [title]);
+  useEffect(() => setViewTitle(title), [title]);
 }

@@ -4,7 +4,7 @@ import { memo } from "react";
 import type { TranscriptionSummary } from "../../api/types";
 import { ProgressBar } from "../../components/ProgressBar";
 import { StatusBadge } from "../../components/StatusBadge";
-import { formatDate, formatDuration, formatPercent, languageName } from "../../format";
+import { formatBytes, formatDate, formatDuration, formatPercent, languageName } from "../../format";
 import { Link } from "../../router";
 import { snippetFor } from "../../snippet";
 import { applySnapshot, type JobState } from "../../state/jobs";
@@ -14,16 +14,30 @@ interface LibraryRowProps {
   /** The job as the store holds it (absent: as listed). */
   job: JobState | undefined;
   textQuery: string;
+  selected: boolean;
+  onSelect: (ids: readonly string[], on: boolean) => void;
 }
 
-export const LibraryRow = memo(function LibraryRow({ item, job, textQuery }: LibraryRowProps) {
+export const LibraryRow = memo(function LibraryRow({ item, job, textQuery, selected, onSelect }: LibraryRowProps) {
   const { record } = job ?? applySnapshot(undefined, item);
   const { status, progress } = record;
   const snippet = textQuery ? snippetFor(record.text ?? item.text, textQuery) : null;
   return (
-    <tr data-id={item.id} data-status={status}>
+    <tr data-id={item.id} data-status={status} className={selected ? "is-selected" : undefined}>
+      <td className="library__pick" data-label="Select">
+        <input
+          type="checkbox"
+          aria-label={`Select ${item.filename}`}
+          checked={selected}
+          onChange={(event) => onSelect([item.id], event.target.checked)}
+        />
+      </td>
       <th scope="row" className="library__name">
         <Link to={`/transcriptions/${encodeURIComponent(item.id)}`}>{item.filename}</Link>
+        {/* Size and model tell apart files of the same name. */}
+        <span className="library__meta">
+          {formatBytes(item.size_bytes)} · {item.model}
+        </span>
         {snippet ? (
           <span className="library__snippet">
             {snippet.before}

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, listTranscriptions } from "../../api/client";
 import type { TranscriptionSummary } from "../../api/types";
 import { useJobsDispatch } from "../../state/JobsProvider";
-import { filtersFromSearch, searchFromFilters, type Filters } from "./filters";
+import { filtersFromSearch, listQuery, searchFromFilters, type Filters } from "./filters";
 
 export const PAGE_SIZE = 25;
 
@@ -13,6 +13,9 @@ export type LoadState = { kind: "loading" } | { kind: "ready" } | { kind: "error
 
 export interface LibraryPages {
   items: readonly TranscriptionSummary[];
+  /** How many transcriptions match, on every page (null before the first page). */
+  /** How many transcriptions match; `exact` is false when there are more than `count`. */
+  total: { count: number; exact: boolean } | null;
   nextCursor: string | null;
   load: LoadState;
   loadingMore: boolean;
@@ -26,6 +29,7 @@ export function useLibraryPages(filters: Filters): LibraryPages {
   const filtersKey = searchFromFilters(filters);
   const [items, setItems] = useState<TranscriptionSummary[]>([]);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [total, setTotal] = useState<LibraryPages["total"]>(null);
   const [load, setLoad] = useState<LoadState>({ kind: "loading" });
   const [moreError, setMoreError] = useState<ApiError | null>(null);
   const [loadingMore, setLoadingMore] = useState(false);
@@ -46,12 +50,12 @@ export function useLibraryPages(filters: Filters): LibraryPages {
     requestRef.current = controller;
     setLoad({ kind: "loading" });
     setMoreError(null);
-    const { q, text, status } = filtersFromSearch(filtersKey);
-    listTranscriptions({ limit: PAGE_SIZE, q, text, status }, controller.signal)
+    listTranscriptions({ limit: PAGE_SIZE, ...listQuery(filtersFromSearch(filtersKey)) }, controller.signal)
       .then((page) => {
         if (controller.signal.aborted) return;
         remember(page.items);
         setItems(page.items);
+        setTotal(typeof page.total === "number" ? { count: page.total, exact: page.total_exact !== false } : null);
         setNextCursor(page.next_cursor ?? null);
         setLoad({ kind: "ready" });
       })
@@ -67,8 +71,7 @@ export function useLibraryPages(filters: Filters): LibraryPages {
     const controller = requestRef.current ?? new AbortController();
     setLoadingMore(true);
     setMoreError(null);
-    const { q, text, status } = filtersFromSearch(filtersKey);
-    listTranscriptions({ limit: PAGE_SIZE, cursor: nextCursor, q, text, status }, controller.signal)
+    listTranscriptions({ limit: PAGE_SIZE, cursor: nextCursor, ...listQuery(filtersFromSearch(filtersKey)) }, controller.signal)
       .then((page) => {
         if (controller.signal.aborted) return;
         remember(page.items);
@@ -86,5 +89,5 @@ export function useLibraryPages(filters: Filters): LibraryPages {
 
   const reload = useCallback(() => setReloadToken((n) => n + 1), []);
 
-  return { items, nextCursor, load, loadingMore, moreError, loadMore, reload };
+  return { items, total, nextCursor, load, loadingMore, moreError, loadMore, reload };
 }

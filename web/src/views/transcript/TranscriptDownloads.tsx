@@ -1,7 +1,7 @@
 // The download links of a finished transcript, and copying its text.
 
 import { useEffect, useRef, useState } from "react";
-import { transcriptUrl } from "../../api/client";
+import { browserUrl, transcriptUrl } from "../../api/client";
 import type { TranscriptFormat } from "../../api/types";
 import { copyText } from "../../clipboard";
 import { CopyIcon, DownloadIcon } from "../../components/Icons";
@@ -11,14 +11,21 @@ export const TRANSCRIPT_FORMATS: readonly TranscriptFormat[] = ["txt", "srt", "v
 
 const COPIED_MESSAGE_MS = 2500;
 
+/** The transcript as recognised (revision 0), before any edit. */
+function originalUrl(id: string, format: TranscriptFormat): string {
+  return browserUrl(`/api/transcriptions/${encodeURIComponent(id)}/transcript`, { format, revision: 0 });
+}
+
 interface TranscriptDownloadsProps {
   id: string;
   completed: boolean;
+  /** Edited since recognised: the recognition (revision 0) is offered too. */
+  edited?: boolean;
   /** The transcript so far (empty: nothing to copy). */
   text: string;
 }
 
-export function TranscriptDownloads({ id, completed, text }: TranscriptDownloadsProps) {
+export function TranscriptDownloads({ id, completed, edited = false, text }: TranscriptDownloadsProps) {
   const [copied, setCopied] = useState<"done" | "failed" | null>(null);
   const timer = useRef<number | null>(null);
   useEffect(() => () => {
@@ -51,6 +58,20 @@ export function TranscriptDownloads({ id, completed, text }: TranscriptDownloads
       ) : (
         <p className="small muted">Downloads are available once the transcription has completed.</p>
       )}
+      {completed && edited ? (
+        <p className="small downloads__original">
+          As recognised, before the edits:{" "}
+          {TRANSCRIPT_FORMATS.map((format, n) => (
+            <span key={format}>
+              {n > 0 ? " · " : null}
+              <a href={originalUrl(id, format)} download>
+                {format.toUpperCase()}
+                <span className="visually-hidden"> as recognised</span>
+              </a>
+            </span>
+          ))}
+        </p>
+      ) : null}
       <button type="button" className="button button--quiet button--block" onClick={() => void copy()} disabled={!text}>
         <CopyIcon size={16} /> {copied === "done" ? "Copied" : "Copy text"}
       </button>

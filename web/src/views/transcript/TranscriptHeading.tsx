@@ -18,6 +18,11 @@ export function TranscriptHeading({ record }: { record: JobRecord }) {
         {record.precise_timestamps !== undefined ? (
           <span>Timestamps: {record.precise_timestamps ? "precise" : "estimated within sentences"}</span>
         ) : null}
+        {record.edited ? (
+          <span className="transcript__edited">
+            Edited{record.edited_at ? <> <time dateTime={record.edited_at}>{formatDate(record.edited_at)}</time></> : null}
+          </span>
+        ) : null}
         {record.created_at ? (
           <span>
             <time dateTime={record.created_at}>{formatDate(record.created_at)}</time>

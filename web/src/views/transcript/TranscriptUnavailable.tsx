@@ -5,6 +5,7 @@ import type { ApiError } from "../../api/client";
 import { BackIcon } from "../../components/Icons";
 import { Notice, Spinner } from "../../components/Notice";
 import { Link } from "../../router";
+import { useDocumentTitle } from "../useDocumentTitle";
 
 export function BackToLibrary() {
   return (
@@ -40,26 +41,33 @@ export function TranscriptDeleted({ filename }: { filename: string }) {
   );
 }
 
-export function TranscriptLoadFailed({ error, onRetry }: { error: ApiError; onRetry: () => void }) {
-  const notFound = error.isNotFound;
+/** An id no transcription has, or an address that cannot be one (not a UUID): the same page. */
+export function TranscriptNotFound() {
+  useDocumentTitle("Transcript not found");
   return (
     <Page>
-      <h1 tabIndex={-1}>{notFound ? "Transcript not found" : "Transcript unavailable"}</h1>
+      <h1 tabIndex={-1}>Transcript not found</h1>
+      <Notice tone="error" title="There is no transcription with this address." action={<LibraryButton />}>
+        It may have been deleted.
+      </Notice>
+    </Page>
+  );
+}
+
+export function TranscriptLoadFailed({ error, onRetry }: { error: ApiError; onRetry: () => void }) {
+  if (error.isNotFound) return <TranscriptNotFound />;
+  return (
+    <Page>
+      <h1 tabIndex={-1}>Transcript unavailable</h1>
       <Notice
         tone="error"
-        title={notFound ? "There is no transcription with this address." : error.message}
+        title={error.message}
         action={
-          notFound ? (
-            <LibraryButton />
-          ) : (
-            <button type="button" className="button" onClick={onRetry}>
-              Try again
-            </button>
-          )
+          <button type="button" className="button" onClick={onRetry}>
+            Try again
+          </button>
         }
-      >
-        {notFound ? "It may have been deleted." : null}
-      </Notice>
+      />
     </Page>
   );
 }
