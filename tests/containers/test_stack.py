@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from core.queue import model_slug
 from tests.containers import podman
 from tests.containers.compose_stack import Stack
 from tests.support import media
@@ -95,11 +96,16 @@ def wait_finished(stack: Stack, job_id: str, timeout: float = 300) -> dict[str, 
 
 
 def worker_queue(stack: Stack, auth: tuple[str, str]) -> dict[str, Any]:
-    """The transcription queue as RabbitMQ's management API reports it."""
+    """The queue of the transcription service's model (`<QUEUE_NAME>.<QUEUE_TYPE>.<model>`)
+    as RabbitMQ's management API reports it."""
+    env = stack.services["transcription-service"]["environment"]
+    model = str(env.get("WORKER_MODELS") or env["WHISPER_MODEL"]).split(",")[0].strip()
+    suffix = f".{env['QUEUE_TYPE']}.{model_slug(model)}"
     response = httpx.get(rabbitmq_url(stack, "/api/queues"), auth=auth, timeout=30)
     response.raise_for_status()
-    queues = [q for q in response.json() if q["name"].startswith("transcriptions")]
-    assert len(queues) == 1, [q["name"] for q in response.json()]
+    names = [q["name"] for q in response.json()]
+    queues = [q for q in response.json() if q["name"].endswith(suffix)]
+    assert len(queues) == 1, f"expected one queue named …{suffix}, the broker has {names}"
     return dict(queues[0])
 
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from core.lifecycle import create
 from core.models import Transcription, utcnow
-from core.storage import Storage
+from core.storage import LocalStorage
 from core.sweeper import _LOCK_KEY
 from tests.faults.conftest import Faulty, wait_progress
 from tests.support.private import PrivatePlatform
@@ -57,7 +57,7 @@ def test_api_restart_while_jobs_run_loses_nothing(
     faulty: Faulty, talk_clip: Path, media_dir: Path
 ) -> None:
     platform = faulty.platform
-    response = platform.upload(talk_clip, talk_clip, talk_clip)
+    response = platform.upload(talk_clip, talk_clip, talk_clip, dedup="false")
     assert response.status_code == 202, response.text
     ids = [item["id"] for item in response.json()["items"]]
     running = wait_progress(platform, ids[0])
@@ -65,7 +65,7 @@ def test_api_restart_while_jobs_run_loses_nothing(
     api = platform.processes["api"]
     api.stop()
     # While the API is down: a job its previous life committed but never published.
-    storage = Storage(Path(platform.env["STORAGE_DIR"]))
+    storage = LocalStorage(Path(platform.env["STORAGE_DIR"]))
     key = storage.new_key()
     storage.path(key).parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(talk_clip, storage.path(key))

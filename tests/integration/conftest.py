@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from core.db import Database
     from tests.support.pipeline_runs import Runs
+    from tests.support.seaweedfs import SeaweedFS
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +45,24 @@ def pipeline_runs(tx_db: Database, tmp_path: Path) -> Iterator[Runs]:
     runs = Runs(tx_db, tmp_path / "storage")
     yield runs
     runs.close()
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(run_dir: Path) -> Iterator[SeaweedFS]:
+    """A private SeaweedFS for this run (`tests/support/seaweedfs.py`), stopped at the end."""
+    from tests.support.seaweedfs import SeaweedFS
+
+    server = SeaweedFS(run_dir / "seaweedfs")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def bucket(seaweedfs: SeaweedFS) -> str:
+    """A new, empty bucket on the run's SeaweedFS (running again if a test stopped it)."""
+    if seaweedfs.process is None:
+        seaweedfs.start()
+    return seaweedfs.create_bucket("ss-test")

@@ -109,6 +109,7 @@ def test_every_api_endpoint_needs_a_key(keyed: PrivatePlatform, jobs: dict[str, 
             ("GET", "/api/transcriptions"),
             ("POST", "/api/transcriptions"),
             ("GET", f"/api/events?ids={job_id}"),
+            ("GET", "/api/models"),
             ("GET", "/api/ready"),
             ("GET", "/api/session"),
             ("POST", "/api/session"),
@@ -143,6 +144,11 @@ def test_a_key_sees_only_its_owners_transcriptions(
             response = alice.request(method, url)
             assert response.status_code == 404, (method, url, response.text)
             assert response.json()["error"]["code"] == "not_found"
+        renamed = alice.patch(
+            f"/api/transcriptions/{jobs['bob']}", json={"speakers": {"S1": "Mallory"}}
+        )
+        assert renamed.status_code == 404, renamed.text
+        assert renamed.json()["error"]["code"] == "not_found"
         # The multiplexed stream answers for bob's job exactly as for an id that never existed.
         unknown = str(uuid.uuid4())
         seen = _stream_events(alice, f"/api/events?ids={jobs['bob']},{unknown}", count=2)

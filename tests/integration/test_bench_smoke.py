@@ -35,6 +35,9 @@ def test_bench_smoke_run_writes_a_report(tmp_path: Path) -> None:
         "## 3. Queue latency",
         "## 4. Upload ingest",
         "## 6. Search",
+        "## 7. Worker memory",
+        "## Storage: s3 against local",
+        "## 13. Scheduling: queue latency and ETA accuracy",
         "## Shipped defaults",
     ):
         assert title in text

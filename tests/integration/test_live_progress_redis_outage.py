@@ -213,7 +213,10 @@ def test_one_redis_subscription_serves_every_client_and_clients_are_released(
                 assert http.post(f"/api/transcriptions/{job_id}/cancel").status_code == 200
             return open_clients, subscribers, await asyncio.gather(*held)
 
-    open_clients, subscribers, received = asyncio.run(scenario())
+    try:
+        open_clients, subscribers, received = asyncio.run(scenario())
+    finally:
+        redis_client.close()  # left to the GC, its socket is reported by a later test
     assert open_clients == 20
     assert len(subscribers) == 1, subscribers
     assert subscribers[0]["psub"] == "1"

@@ -16,7 +16,7 @@ from core import lifecycle
 from core.db import Database
 from core.models import Transcription
 from core.settings import get_settings
-from core.storage import Storage
+from core.storage import LocalStorage
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -24,8 +24,8 @@ MEDIA = bytes(range(256)) * 40  # 10,240 bytes
 
 
 @pytest.fixture
-def stored(db: Database, tmp_path: Path) -> tuple[Storage, uuid.UUID]:
-    storage = Storage(tmp_path / "storage")
+def stored(db: Database, tmp_path: Path) -> tuple[LocalStorage, uuid.UUID]:
+    storage = LocalStorage(tmp_path / "storage")
     upload = storage.open_upload()
     upload.write(MEDIA)
     key = upload.commit()
@@ -44,7 +44,7 @@ def stored(db: Database, tmp_path: Path) -> tuple[Storage, uuid.UUID]:
 
 @pytest.fixture
 async def client(
-    migrated_db: str, stored: tuple[Storage, uuid.UUID]
+    migrated_db: str, stored: tuple[LocalStorage, uuid.UUID]
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(get_settings().model_copy(update={"database_url": migrated_db}), sweeper=False)
     app.dependency_overrides[get_storage] = lambda: stored[0]
@@ -55,7 +55,7 @@ async def client(
 
 
 async def test_head_gives_the_headers_without_the_body(
-    client: httpx.AsyncClient, stored: tuple[Storage, uuid.UUID]
+    client: httpx.AsyncClient, stored: tuple[LocalStorage, uuid.UUID]
 ) -> None:
     response = await client.head(f"/api/transcriptions/{stored[1]}/audio")
     assert response.status_code == 200
@@ -67,7 +67,7 @@ async def test_head_gives_the_headers_without_the_body(
 
 
 async def test_a_range_is_served_and_bad_ranges_use_the_error_shape(
-    client: httpx.AsyncClient, stored: tuple[Storage, uuid.UUID]
+    client: httpx.AsyncClient, stored: tuple[LocalStorage, uuid.UUID]
 ) -> None:
     url = f"/api/transcriptions/{stored[1]}/audio"
     part = await client.get(url, headers={"Range": "bytes=100-199"})

@@ -37,7 +37,12 @@ def test_only_admin_keys_see_service_detail_and_metrics(migrated_db: str, run_di
     assert metrics.status_code == 403
     assert metrics.json()["error"]["code"] == "forbidden"
     assert "soundscripter" not in metrics.text
-    assert admin_ready.json()["checks"] == {"postgres": "ok", "rabbitmq": "ok", "redis": "ok"}
+    assert admin_ready.json()["checks"] == {
+        "postgres": "ok",
+        "rabbitmq": "ok",
+        "redis": "ok",
+        "storage": "ok",
+    }
     assert admin_metrics.status_code == 200
     assert "soundscripter_http_requests_total" in admin_metrics.text
 

@@ -11,11 +11,9 @@ from core import lifecycle
 from core.db import Database
 from core.events import FailedEvent
 from core.models import utcnow
-from core.settings import Settings
 from tests.support.fake_transcriber import FakeModel, tone_wav
 from tests.support.pipeline_runs import (
     HELLO,
-    LEASE,
     SECONDS,
     WORKER,
     Runner,
@@ -23,10 +21,12 @@ from tests.support.pipeline_runs import (
     Ticks,
     kinds,
     new_job,
+    quiet,
     row,
 )
 from worker import pipeline as pipeline_module
-from worker.pipeline import LeaseKeeper, Outcome
+from worker.lease import LeaseKeeper
+from worker.pipeline import Outcome
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +56,7 @@ def test_a_job_whose_file_is_gone_fails_with_media_missing(pipeline_runs: Runs) 
 def test_a_recording_longer_than_the_limit_fails_with_duration_exceeded(
     pipeline_runs: Runs,
 ) -> None:
-    settings = Settings(job_lease_seconds=LEASE, max_duration_seconds=1)
+    settings = quiet(max_duration_seconds=1)
     failed = failed_with(
         pipeline_runs.job(tone_wav(SECONDS), settings=settings), "duration_exceeded"
     )
@@ -160,3 +160,39 @@ def test_the_pipelines_lease_keeper_thread_ends_with_the_run(
     keeper.join(timeout=10)
     assert not keeper.is_alive()
     assert not keeper.lost.is_set()
+
+
+def test_the_lease_keeper_checks_the_run_between_renewals(tx_db: Database) -> None:
+    claim = claimed(tx_db, lease=600)
+    # A 2 s lease is renewed every second; the run is checked every half second in between.
+    keeper = LeaseKeeper(tx_db, claim, 2, check_seconds=0.5)
+    expires = row(tx_db, claim.job_id).lease_expires_at
+    keeper.stopped = Ticks(1)  # type: ignore[assignment]
+    keeper.run()
+    assert row(tx_db, claim.job_id).lease_expires_at == expires, "a check renews nothing"
+    ticks = Ticks(2)
+    keeper.stopped = ticks  # type: ignore[assignment]
+    keeper.run()
+    assert ticks.waits == [0.5] * 3
+    renewed = row(tx_db, claim.job_id).lease_expires_at
+    assert renewed is not None
+    assert expires is not None
+    assert renewed < expires, "renewed for 2 s"
+    assert not keeper.lost.is_set()
+
+
+def test_a_check_that_finds_the_job_cancelled_tells_the_run(tx_db: Database) -> None:
+    claim = claimed(tx_db, lease=600)
+    keeper = LeaseKeeper(tx_db, claim, 600, check_seconds=0.5)
+    told: list[str] = []
+    keeper.on_lost(lambda: told.append("waiting run"))
+    with tx_db.session() as session:
+        lifecycle.cancel(session, claim.job_id)
+    ticks = Ticks(5)
+    keeper.stopped = ticks  # type: ignore[assignment]
+    keeper.run()
+    assert keeper.lost.is_set()
+    assert ticks.waits == [0.5], "noticed at the first check, long before a renewal"
+    assert told == ["waiting run"]
+    keeper.on_lost(lambda: told.append("late"))
+    assert told == ["waiting run", "late"], "a callback given after the loss runs at once"

@@ -82,6 +82,7 @@ class Stack:
             response = httpx.post(
                 f"{self.api_url}/api/transcriptions",
                 files=[("files", (path.name, media, "audio/wav"))],
+                data={"dedup": "false"},  # the same recording again means a new run
                 timeout=60,
             )
         assert response.status_code == 202, response.text

@@ -12,7 +12,7 @@ from core.db import Database
 from core.events import EventPublisher
 from core.queue import JobQueue
 from core.settings import get_settings
-from core.storage import Storage
+from core.storage import LocalStorage
 from core.sweeper import SweepReport, sweep_once
 from tests.support.waiting import wait_until
 
@@ -23,7 +23,7 @@ def test_stale_partial_uploads_are_removed_and_live_ones_kept(
     db: Database, job_queue: JobQueue, tmp_path: Path
 ) -> None:
     settings = get_settings().model_copy(update={"stale_upload_seconds": 600})
-    storage = Storage(tmp_path / "storage")
+    storage = LocalStorage(tmp_path / "storage")
     abandoned = storage.open_upload()
     abandoned.write(b"half a file")
     abandoned.close()
@@ -35,7 +35,7 @@ def test_stale_partial_uploads_are_removed_and_live_ones_kept(
 
     def swept() -> SweepReport | None:
         # Another sweeper of this run (a test platform's API) may hold the lock for a moment.
-        report = sweep_once(settings, db, publisher, job_queue, storage)
+        report = sweep_once(settings, db, publisher, storage)
         return None if report.skipped_locked else report
 
     report = wait_until(swept, 30, what="the sweeper lock")

@@ -27,7 +27,7 @@ DOCKERFILES = [ROOT / "Dockerfile.api", ROOT / "Dockerfile.transcription-service
 
 # Services run as several replicas (`--scale`); they must not claim a fixed host port.
 SCALED_SERVICES = {"transcription-service"}
-# Services sharing the uploaded media.
+# Services that read and write the uploaded media (through the object store, never a volume).
 UPLOAD_SERVICES = {"api", "transcription-service"}
 # The required secrets: no default anywhere, empty in .env.example.
 REQUIRED_SECRETS = {
@@ -36,6 +36,8 @@ REQUIRED_SECRETS = {
     "RABBITMQ_DEFAULT_PASS",
     "SUPERVISOR_USER",
     "SUPERVISOR_PASSWORD",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
 }
 
 CREDENTIAL_NAME = re.compile(r"PASS|SECRET|TOKEN|USER|KEY|CREDENTIAL", re.IGNORECASE)
@@ -54,6 +56,8 @@ TEST_SECRETS = {
     "RABBITMQ_DEFAULT_PASS": "mqsecret0",
     "SUPERVISOR_USER": "operator",
     "SUPERVISOR_PASSWORD": "supsecret0",
+    "S3_ACCESS_KEY_ID": "soundscripter",
+    "S3_SECRET_ACCESS_KEY": "s3secret0",
 }
 
 

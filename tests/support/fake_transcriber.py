@@ -1,7 +1,8 @@
 """A stand-in for a loaded faster-whisper model, and a short tone to feed it.
 
 `FakeModel.transcribe` returns what faster-whisper's does: a generator of segments (with
-`start`, `end`, `text`, `words`) and an info object (`language`, `duration`). The worker runs
+`start`, `end`, `text`, `words`) and an info object (`language`, `duration`), for one window
+of the recording (`windows` gives the segments of the windows after the first). The worker runs
 the generator in its decoding thread; a *paced* model yields each segment after the first (and
 then its end) only once the test has called `advance()`, so the test decides which segments
 arrive together in one burst. `release()` lets everything through (a test must release a paced
@@ -55,10 +56,12 @@ class FakeInfo:
 
 @dataclass
 class Transcribed:
-    """One call of `transcribe`: the audio's length in samples and the options it was given."""
+    """One call of `transcribe` (one window): the audio's length in samples, the options and
+    the text before the window it was given."""
 
     samples: int
     options: JobOptions
+    previous_text: str = ""
 
 
 class FakeModel:
@@ -71,8 +74,13 @@ class FakeModel:
         advance_on_read: bool = False,
         endless: bool = False,
         error: BaseException | None = None,
+        windows: Sequence[Sequence[FakeSegment]] = (),
     ):
         self.segments = list(segments)
+        self.windows = [list(w) for w in windows]
+        """The segments of each later call, in order (times within its window): a recording
+        transcribed window by window. The first call yields `segments`; calls past these
+        yield nothing."""
         self.language = language
         self.paced = paced or advance_on_read
         self.advance_on_read = advance_on_read
@@ -98,8 +106,8 @@ class FakeModel:
         if waits and not self._steps.acquire(timeout=STEP_TIMEOUT):
             raise TimeoutError("the fake model was never told to go on")
 
-    def _generate(self) -> Iterator[Any]:
-        for index, segment in enumerate(self.segments):
+    def _generate(self, segments: list[FakeSegment]) -> Iterator[Any]:
+        for index, segment in enumerate(segments):
             if index:
                 self._step()
             self.yielded += 1
@@ -107,14 +115,19 @@ class FakeModel:
         if self.error is not None:
             raise self.error
         if self.endless:
-            for index in itertools.count(len(self.segments)):
+            for index in itertools.count(len(segments)):
                 self.yielded += 1
                 yield FakeSegment(start=float(index), end=index + 1.0, text=f" filler {index}.")
         self._step()
 
-    def transcribe(self, audio: Any, options: JobOptions) -> tuple[Iterator[Any], FakeInfo]:
-        self.calls.append(Transcribed(len(audio), options))
-        return self._generate(), FakeInfo(self.language, duration=len(audio) / SAMPLE_RATE)
+    def transcribe(
+        self, audio: Any, options: JobOptions, *, previous_text: str = ""
+    ) -> tuple[Iterator[Any], FakeInfo]:
+        calls = len(self.calls)
+        self.calls.append(Transcribed(len(audio), options, previous_text))
+        later = self.windows[calls - 1] if 0 < calls <= len(self.windows) else []
+        segments = self.segments if not calls else later
+        return self._generate(segments), FakeInfo(self.language, len(audio) / SAMPLE_RATE)
 
 
 class _ReadAdvances:

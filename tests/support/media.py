@@ -21,14 +21,26 @@ def require(tool: str) -> str:
     return path
 
 
-def speech(text: str, folder: Path, *, name: str | None = None, fmt: str = "wav") -> Path:
-    """Speak `text` with espeak-ng into folder/name.fmt (cached by content)."""
-    digest = hashlib.sha1(f"{text}|{fmt}".encode()).hexdigest()[:12]
+def speech(
+    text: str,
+    folder: Path,
+    *,
+    name: str | None = None,
+    fmt: str = "wav",
+    voice: str = VOICE,
+    words_per_minute: int = WORDS_PER_MINUTE,
+) -> Path:
+    """Speak `text` with espeak-ng (`voice`: a voice or language, e.g. de, fr) into
+    folder/name.fmt (cached by content)."""
+    key = f"{text}|{fmt}"
+    if (voice, words_per_minute) != (VOICE, WORDS_PER_MINUTE):
+        key += f"|{voice}|{words_per_minute}"
+    digest = hashlib.sha1(key.encode()).hexdigest()[:12]
     name = name or f"speech-{digest}"
     wav = folder / f"{name}.wav"
     if not wav.exists():
         subprocess.run(
-            [require("espeak-ng"), "-v", VOICE, "-s", str(WORDS_PER_MINUTE), "-w", str(wav), text],
+            [require("espeak-ng"), "-v", voice, "-s", str(words_per_minute), "-w", str(wav), text],
             check=True,
             capture_output=True,
         )
@@ -66,11 +78,18 @@ def concat(parts: list[Path], target: Path) -> Path:
 
 
 def _normalise(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9' ]", " ", text.lower()).split())
+    """Lower case, letters of any script and digits only."""
+    return " ".join(re.sub(r"[^\w']|_", " ", text.lower()).split())
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
     return float(jiwer.wer(_normalise(reference), _normalise(hypothesis)))
+
+
+def word_alignment(reference: str, hypothesis: str) -> jiwer.WordOutput:
+    """Hits, substitutions, deletions (words lost) and insertions (words added) of
+    `hypothesis` against `reference`, normalised as `word_error_rate` does."""
+    return jiwer.process_words(_normalise(reference), _normalise(hypothesis))
 
 
 CHAINED_CODECS = {"ogg": ["-c:a", "libvorbis"], "ts": ["-c:a", "mp2"], "flac": ["-c:a", "flac"]}

@@ -13,24 +13,33 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from core import lifecycle
 from core.db import Database
 from core.events import JobEvent, ProcessingEvent, ProgressEvent, SegmentOut
 from core.models import Transcription
 from core.settings import Settings, get_settings
-from core.storage import Storage
+from core.storage import LocalStorage
 from tests.support.fake_transcriber import FakeModel, FakeModels, FakeSegment, FakeWord
 from tests.support.job_events import JobEventLog, SteppedPublisher
+from worker.diarization import Diarizer
 from worker.pipeline import Outcome, Pipeline
 
 WORKER = "worker-1"
 SECONDS = 2.0
 """Length of the stored recording (a tone; the fake model does not listen to it)."""
 LEASE = 3600
-"""The pipeline's LeaseKeeper thread renews the lease every lease/4 seconds in a session of its
-own; with the test's single shared connection that must never happen during a run, so the
-lease is long enough (15 minutes between renewals) that it never does."""
+"""The pipeline's LeaseKeeper thread renews the lease every lease/4 seconds and checks the run
+every `CANCEL_CHECK_SECONDS`, each in a session of its own; with the test's single shared
+connection that must never happen during a run, so both are long enough (15 minutes) that it
+never does (`quiet`)."""
+
+
+def quiet(**overrides: Any) -> Settings:
+    """Settings for a run whose lease keeper never touches the database while it runs."""
+    return Settings(**{"job_lease_seconds": LEASE, "cancel_check_seconds": LEASE, **overrides})
+
 
 HELLO = [
     FakeSegment(0.0, 0.8, " Hello there.", [FakeWord(0.0, 0.4, " Hello", 0.9)]),
@@ -59,8 +68,11 @@ def out(segments: list[FakeSegment]) -> list[SegmentOut]:
     ]
 
 
-def new_job(db: Database, storage_key: str, *, duration: float | None = SECONDS) -> uuid.UUID:
-    """A queued job, as an upload of the file under `storage_key` leaves it."""
+def new_job(
+    db: Database, storage_key: str, *, duration: float | None = SECONDS, **options: Any
+) -> uuid.UUID:
+    """A queued job, as an upload of the file under `storage_key` leaves it (`options`: job
+    options other than the defaults)."""
     with db.session() as session:
         job = Transcription(
             filename="tone.wav",
@@ -69,6 +81,7 @@ def new_job(db: Database, storage_key: str, *, duration: float | None = SECONDS)
             sha256="0" * 64,
             model="tiny.en",
             duration_seconds=duration,
+            **options,
         )
         lifecycle.create(session, job)
         return job.id
@@ -96,7 +109,7 @@ class Runs:
     def __init__(self, db: Database, folder: Path):
         config = get_settings()
         self.db = db
-        self.storage = Storage(folder)
+        self.storage = LocalStorage(folder)
         self.publisher = SteppedPublisher(config.redis_url, config.redis_prefix)
         self._logs: list[JobEventLog] = []
 
@@ -106,6 +119,7 @@ class Runs:
         *,
         duration: float | None = SECONDS,
         settings: Settings | None = None,
+        **options: Any,
     ) -> Runner:
         """A job on `audio`, stored (None: its file is missing), its events subscribed to."""
         if audio is None:
@@ -114,11 +128,11 @@ class Runs:
             upload = self.storage.open_upload()
             upload.write(audio)
             key = upload.commit()
-        job_id = new_job(self.db, key, duration=duration)
+        job_id = new_job(self.db, key, duration=duration, **options)
         config = get_settings()
         events = JobEventLog(config.redis_url, config.redis_prefix, job_id)
         self._logs.append(events)
-        return Runner(self, job_id, events, settings or Settings(job_lease_seconds=LEASE))
+        return Runner(self, job_id, events, settings or quiet())
 
     def close(self) -> None:
         for log in self._logs:
@@ -137,9 +151,13 @@ class Runner:
         self.events = events
         self.settings = settings
 
-    def run(self, model: FakeModel, *, redelivered: bool = False) -> tuple[Outcome, FakeModels]:
+    def run(
+        self, model: FakeModel, *, redelivered: bool = False, diarizer: Diarizer | None = None
+    ) -> tuple[Outcome, FakeModels]:
         models = FakeModels(model)
-        pipeline = Pipeline(self.settings, self.db, self.publisher, self.storage, models)
+        pipeline = Pipeline(
+            self.settings, self.db, self.publisher, self.storage, models, diarizer=diarizer
+        )
         return pipeline.run(self.job_id, worker=WORKER, redelivered=redelivered), models
 
     def row(self) -> Transcription:

@@ -76,14 +76,16 @@ class Platform:
     def start_api(self) -> Process:
         return self._start("api", [sys.executable, "-m", "api"])
 
-    def start_worker(self, name: str = "worker", concurrency: int = 1) -> Process:
+    def start_worker(self, name: str = "worker", concurrency: int = 1, **env: str) -> Process:
+        """A Celery worker; `env` overrides settings for it alone (e.g. WORKER_MODELS)."""
         return self._start(
             name,
             [sys.executable, "-m", "worker", "--node", name, f"--concurrency={concurrency}"],
+            env,
         )
 
-    def _start(self, name: str, args: list[str]) -> Process:
-        process = Process(name, args, self.env, self.workdir / f"{name}.log")
+    def _start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Process:
+        process = Process(name, args, {**self.env, **(env or {})}, self.workdir / f"{name}.log")
         process.start()
         self.processes[name] = process
         return process
@@ -108,6 +110,9 @@ class Platform:
     # --- API helpers ---------------------------------------------------------------
 
     def upload(self, *paths: Path, **fields: str) -> httpx.Response:
+        """Upload `paths` with form `fields`. Every upload is transcribed (`dedup=false` unless
+        given): tests upload the same recordings again and mean a new run each time."""
+        fields.setdefault("dedup", "false")
         files = [("files", (p.name, p.read_bytes())) for p in paths]
         with self.client() as client:
             return client.post("/api/transcriptions", files=files, data=fields)

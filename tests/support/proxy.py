@@ -3,6 +3,8 @@
 `cut()` closes every open connection and refuses new ones (each is accepted and closed at
 once, as a service that just died would); `restore()` lets connections through again. Only
 the processes pointed at the proxy see the outage: the service itself is never touched.
+With `upload_rate` it is a slow link instead: what clients send passes at that many bytes per
+second (answers go back at once), so an upload takes long enough to be interrupted.
 """
 
 from __future__ import annotations
@@ -11,16 +13,26 @@ import contextlib
 import selectors
 import socket
 import threading
+import time
 from types import TracebackType
 
 from tests.support.platform import free_port
 
 
 class TcpProxy:
-    def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, target_port: int, target_host: str = "127.0.0.1", *, upload_rate: int | None = None
+    ) -> None:
         self.target = (target_host, target_port)
         self.port = free_port()
-        self._listener = socket.create_server(("127.0.0.1", self.port))
+        self.upload_rate = upload_rate
+        self._listener = socket.socket()
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if upload_rate is not None:
+            # Small buffers: the client's count of bytes sent stays close to what passed here.
+            self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
+        self._listener.bind(("127.0.0.1", self.port))
+        self._listener.listen()
         self._listener.settimeout(0.2)
         self._lock = threading.Lock()
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
@@ -29,6 +41,10 @@ class TcpProxy:
         self.accepted = 0
         self._thread = threading.Thread(target=self._accept, name="tcp-proxy", daemon=True)
         self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     def url_for(self, url: str) -> str:
         """`url` with the target's host:port replaced by the proxy's."""
@@ -112,10 +128,13 @@ class TcpProxy:
                     for key, _ in selector.select(timeout=0.5):
                         sock = key.fileobj
                         assert isinstance(sock, socket.socket)
-                        data = sock.recv(65536)
+                        slow = sock is client and self.upload_rate is not None
+                        data = sock.recv(16 * 1024 if slow else 65536)
                         if not data:
                             return
                         peers[sock].sendall(data)
+                        if slow:
+                            time.sleep(len(data) / self.upload_rate)  # type: ignore[operator]
                     if client.fileno() < 0 or upstream.fileno() < 0:
                         return
             except (OSError, ValueError):

@@ -44,6 +44,7 @@ def test_expected_services_exist(services: dict[str, dict[str, Any]]) -> None:
         "migrate",
         "api",
         "transcription-service",
+        "seaweedfs",
     }
 
 
@@ -70,7 +71,7 @@ def test_app_services_wait_for_migration_and_healthy_dependencies(
     for name in ("api", "transcription-service"):
         depends = services[name]["depends_on"]
         assert depends["migrate"]["condition"] == "service_completed_successfully", name
-        for infra in ("postgres", "redis", "rabbitmq"):
+        for infra in ("postgres", "redis", "rabbitmq", "seaweedfs"):
             assert depends[infra]["condition"] == "service_healthy", (name, infra)
 
 
@@ -79,30 +80,48 @@ def test_migrate_uses_the_api_image(services: dict[str, dict[str, Any]]) -> None
     assert services["migrate"]["command"] == ["python", "-m", "core.migrate"]
 
 
-def test_api_and_workers_share_the_uploads_volume(
+def _volume_sources(service: dict[str, Any]) -> set[str]:
+    sources = set()
+    for volume in service.get("volumes", []):
+        sources.add(volume.get("source") if isinstance(volume, dict) else str(volume).split(":")[0])
+    return sources
+
+
+def test_api_and_workers_keep_media_in_the_object_store_and_share_no_volume(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    for name in UPLOAD_SERVICES:
+        env = environment(services[name])
+        assert env["STORAGE_BACKEND"] == "s3", name
+        assert env["S3_ENDPOINT_URL"] == "http://seaweedfs:8333", name
+        storage_dir = env["STORAGE_DIR"]
+        targets = {
+            (v.get("target") if isinstance(v, dict) else str(v).split(":")[1])
+            for v in services[name].get("volumes", [])
+        }
+        assert not any(t and t.startswith(storage_dir) for t in targets), (name, targets)
+    shared = set.intersection(*(_volume_sources(services[n]) for n in UPLOAD_SERVICES))
+    assert not shared, f"the API and the workers share {shared}: worker hosts could not scale out"
+
+
+def test_the_object_store_keeps_its_data_in_a_named_volume(
     compose: dict[str, Any], services: dict[str, dict[str, Any]]
 ) -> None:
-    mounts: dict[str, set[str]] = {}
-    for name in UPLOAD_SERVICES:
-        service = services[name]
-        storage_dir = environment(service)["STORAGE_DIR"]
-        sources = set()
-        for volume in service.get("volumes", []):
-            if isinstance(volume, dict):
-                source, target = volume.get("source"), volume.get("target")
-            else:
-                source, target = str(volume).split(":")[:2]
-            if target == storage_dir:
-                sources.add(source)
-        assert sources, f"{name} mounts nothing at STORAGE_DIR={storage_dir}"
-        mounts[name] = sources
-    shared = set.intersection(*mounts.values())
-    assert shared, f"no volume shared at STORAGE_DIR: {mounts}"
-    assert shared <= set(compose["volumes"]), "the uploads volume must be a named volume"
+    store = services["seaweedfs"]
+    assert store["image"].startswith("chrislusf/seaweedfs:")
+    assert store["image"].rsplit(":", 1)[1][0].isdigit(), "pin a version tag"
+    assert "seaweedfs-data" in _volume_sources(store)
+    assert "seaweedfs-data" in compose["volumes"]
+    # Its admin identity is the one the app services sign with.
+    env = environment(store)
+    app = environment(services["api"])
+    assert env["AWS_ACCESS_KEY_ID"] == app["S3_ACCESS_KEY_ID"]
+    assert env["AWS_SECRET_ACCESS_KEY"] == app["S3_SECRET_ACCESS_KEY"]
+    assert env["S3_BUCKET"] == app["S3_BUCKET"]
 
 
 def test_named_volumes_for_state(compose: dict[str, Any]) -> None:
-    assert set(compose["volumes"]) >= {"postgres-data", "rabbitmq-data", "uploads", "models"}
+    assert set(compose["volumes"]) >= {"postgres-data", "rabbitmq-data", "seaweedfs-data", "models"}
 
 
 def test_scaled_services_publish_no_fixed_host_port(

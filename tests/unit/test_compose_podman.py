@@ -57,8 +57,8 @@ def test_worker_runs_with_composes_settings(stack: Stack) -> None:
     assert env["SUPERVISOR_PASSWORD"] == TEST_SECRETS["SUPERVISOR_PASSWORD"]
     assert env["WORKER_CONCURRENCY"] == "1"
     assert env["DATABASE_URL"].endswith("@postgres:5432/soundscripter")
+    assert env["STORAGE_BACKEND"] == "s3"
     assert options(args, "--volume") == [
-        "ss-test-unit-uploads:/data/uploads:rw",
         "ss-test-unit-models:/var/cache/soundscripter/huggingface:rw",
     ]
     # The CMD-form check is passed as an argv list, each argument intact.

@@ -10,7 +10,7 @@ import pytest
 
 from core.settings import Settings
 from core.states import JobStatus, can_transition
-from core.storage import Storage, StorageError
+from core.storage import LocalStorage, StorageError
 from core.transcripts import to_srt, to_tsv, to_txt, to_vtt
 
 pytestmark = pytest.mark.unit
@@ -41,16 +41,17 @@ def test_state_machine() -> None:
 
 
 def test_srt_bytes() -> None:
+    # A cue lasts at most 7 s (core.subtitles), however long its segment.
     assert to_srt(SEGMENTS, {}) == (
         "1\n00:00:00,000 --> 00:00:02,500\nHello there.\n\n"
-        "2\n00:00:02,500 --> 01:01:01,046\nSecond line.\n"
+        "2\n00:00:02,500 --> 00:00:09,500\nSecond line.\n"
     )
 
 
 def test_vtt_bytes() -> None:
     assert to_vtt(SEGMENTS, {}) == (
         "WEBVTT\n\n00:00:00.000 --> 00:00:02.500\nHello there.\n\n"
-        "00:00:02.500 --> 01:01:01.046\nSecond line.\n"
+        "00:00:02.500 --> 00:00:09.500\nSecond line.\n"
     )
 
 
@@ -64,7 +65,7 @@ def test_txt_and_tsv() -> None:
 
 
 def test_storage_keys_never_come_from_outside(tmp_path: Path) -> None:
-    storage = Storage(tmp_path)
+    storage = LocalStorage(tmp_path)
     for bad in ("../x", "a/b", "..", "0" * 31, "g" * 32):
         with pytest.raises(StorageError):
             storage.path(bad)

@@ -74,5 +74,9 @@ def test_the_form_schema_names_every_option_by_its_form_field() -> None:
         "vad",
         "precise_timestamps",
         "initial_prompt",
+        "speakers",
+        "callback_url",
+        "dedup",
+        "priority",
     }
     assert form_schema()["task"]["enum"] == ["transcribe", "translate"]

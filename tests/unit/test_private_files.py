@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from core.storage import Storage
+from core.storage import LocalStorage
 
 pytestmark = pytest.mark.unit
 
@@ -34,7 +34,7 @@ def loose_umask() -> Iterator[None]:
 
 @pytest.mark.usefixtures("loose_umask")
 def test_storage_folders_are_0700_and_files_0600(tmp_path: Path) -> None:
-    storage = Storage(tmp_path / "storage")
+    storage = LocalStorage(tmp_path / "storage")
     upload = storage.open_upload()
     upload.write(b"private audio")
     assert mode(upload.temp_path) == 0o600
@@ -50,7 +50,7 @@ def test_storage_tightens_folders_an_older_version_made(tmp_path: Path) -> None:
     root = tmp_path / "storage"
     (root / "media").mkdir(parents=True, mode=0o755)
     root.chmod(0o755)
-    storage = Storage(root)
+    storage = LocalStorage(root)
     assert mode(storage.root) == 0o700
     assert mode(storage.media) == 0o700
 

@@ -24,7 +24,7 @@ def test_frame_bytes_of_a_queued_event() -> None:
         b"id: 1\n"
         b"event: queued\n"
         b'data: {"id":"00000000-0000-4000-8000-000000000001","seq":1,"status":"queued",'
-        b'"progress":0.0,"type":"queued"}\n'
+        b'"progress":0.0,"type":"queued","position":null,"eta":null}\n'
         b"\n"
     )
 

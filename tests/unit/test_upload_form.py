@@ -13,7 +13,7 @@ from api.deps import get_storage
 from api.main import create_app
 from api.uploads import FIELDS_LIMIT, safe_filename
 from core.settings import Settings
-from core.storage import Storage
+from core.storage import LocalStorage
 
 pytestmark = [pytest.mark.unit, pytest.mark.anyio]
 
@@ -23,12 +23,12 @@ CLOSE = f"--{BOUNDARY}--\r\n".encode()
 
 
 @pytest.fixture
-def storage(tmp_path: Path) -> Storage:
-    return Storage(tmp_path / "storage")
+def storage(tmp_path: Path) -> LocalStorage:
+    return LocalStorage(tmp_path / "storage")
 
 
 @pytest.fixture
-def client(storage: Storage) -> httpx.AsyncClient:
+def client(storage: LocalStorage) -> httpx.AsyncClient:
     app = create_app(Settings(max_upload_mb=1), sweeper=False)
     app.dependency_overrides[get_storage] = lambda: storage
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1")
@@ -57,7 +57,7 @@ async def _post(client: httpx.AsyncClient, body: bytes, headers: dict[str, str] 
 
 
 async def test_an_undocumented_field_is_refused(
-    client: httpx.AsyncClient, storage: Storage
+    client: httpx.AsyncClient, storage: LocalStorage
 ) -> None:
     response = await _post(client, _file() + _field("x-padding", "y") + CLOSE)
     assert response.status_code == 422
@@ -65,7 +65,9 @@ async def test_an_undocumented_field_is_refused(
     assert storage.files() == []
 
 
-async def test_the_fields_together_are_capped(client: httpx.AsyncClient, storage: Storage) -> None:
+async def test_the_fields_together_are_capped(
+    client: httpx.AsyncClient, storage: LocalStorage
+) -> None:
     # Each value is small; repeated, they pass the cap on all fields together.
     value = "x" * 1000
     repeats = FIELDS_LIMIT // len(value) + 1
@@ -75,7 +77,7 @@ async def test_the_fields_together_are_capped(client: httpx.AsyncClient, storage
     assert storage.files() == []
 
 
-async def test_part_headers_are_capped(client: httpx.AsyncClient, storage: Storage) -> None:
+async def test_part_headers_are_capped(client: httpx.AsyncClient, storage: LocalStorage) -> None:
     # python-multipart refuses a header line past 4,224 bytes, and more than 8 per part.
     long_line = f"X-Padding: {'p' * 5000}\r\n"
     many = "".join(f"X-{n}: v\r\n" for n in range(9))
@@ -100,7 +102,7 @@ async def test_a_boundary_longer_than_rfc_2046_allows_is_refused(
 
 
 async def test_a_body_without_its_closing_boundary_is_refused(
-    client: httpx.AsyncClient, storage: Storage
+    client: httpx.AsyncClient, storage: LocalStorage
 ) -> None:
     response = await _post(client, _file())
     assert response.status_code == 422
@@ -108,7 +110,9 @@ async def test_a_body_without_its_closing_boundary_is_refused(
     assert storage.files() == []
 
 
-async def test_a_nul_in_the_prompt_is_refused(client: httpx.AsyncClient, storage: Storage) -> None:
+async def test_a_nul_in_the_prompt_is_refused(
+    client: httpx.AsyncClient, storage: LocalStorage
+) -> None:
     response = await _post(client, _file() + _field("initial_prompt", "a\x00b") + CLOSE)
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_field"

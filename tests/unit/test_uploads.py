@@ -12,7 +12,7 @@ from api.deps import get_storage
 from api.main import create_app
 from api.uploads import safe_filename
 from core.settings import Settings
-from core.storage import Storage
+from core.storage import LocalStorage
 
 pytestmark = [pytest.mark.unit, pytest.mark.anyio]
 
@@ -20,12 +20,12 @@ BOUNDARY = "soundscripterboundary"
 
 
 @pytest.fixture
-def storage(tmp_path: Path) -> Storage:
-    return Storage(tmp_path / "storage")
+def storage(tmp_path: Path) -> LocalStorage:
+    return LocalStorage(tmp_path / "storage")
 
 
 @pytest.fixture
-def client(storage: Storage) -> httpx.AsyncClient:
+def client(storage: LocalStorage) -> httpx.AsyncClient:
     app = create_app(Settings(max_upload_mb=1, max_files_per_request=3), sweeper=False)
     app.dependency_overrides[get_storage] = lambda: storage
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1")
@@ -48,7 +48,7 @@ HEADERS = {"content-type": f"multipart/form-data; boundary={BOUNDARY}"}
 
 
 async def test_oversize_file_is_413_and_leaves_nothing(
-    client: httpx.AsyncClient, storage: Storage
+    client: httpx.AsyncClient, storage: LocalStorage
 ) -> None:
     body = _part("files", "small.wav", 1000) + _part("files", "big.wav", 2 * 1024 * 1024)
     body += f"--{BOUNDARY}--\r\n".encode()
@@ -61,7 +61,7 @@ async def test_oversize_file_is_413_and_leaves_nothing(
 
 
 async def test_limit_holds_without_content_length(
-    client: httpx.AsyncClient, storage: Storage
+    client: httpx.AsyncClient, storage: LocalStorage
 ) -> None:
     body = _part("files", "streamed.wav", 3 * 1024 * 1024) + f"--{BOUNDARY}--\r\n".encode()
     async with client:
@@ -70,7 +70,7 @@ async def test_limit_holds_without_content_length(
     assert storage.files() == []
 
 
-async def test_too_many_files(client: httpx.AsyncClient, storage: Storage) -> None:
+async def test_too_many_files(client: httpx.AsyncClient, storage: LocalStorage) -> None:
     body = (
         b"".join(_part("files", f"f{n}.wav", 10) for n in range(4)) + f"--{BOUNDARY}--\r\n".encode()
     )
@@ -81,7 +81,7 @@ async def test_too_many_files(client: httpx.AsyncClient, storage: Storage) -> No
     assert storage.files() == []
 
 
-async def test_malformed_multipart_is_4xx(client: httpx.AsyncClient, storage: Storage) -> None:
+async def test_malformed_multipart_is_4xx(client: httpx.AsyncClient, storage: LocalStorage) -> None:
     async with client:
         response = await client.post(
             "/api/transcriptions", content=b"--nope\r\n\r\n garbage", headers=HEADERS
