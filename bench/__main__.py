@@ -3,8 +3,9 @@
     python -m bench                 # everything, full size (about an hour on 2 cores)
     python -m bench --quick         # smaller sizes and single runs, for a first look
     python -m bench --smoke         # tiny sizes: checks that the harness works (under a minute)
-    python -m bench --only search   # some benchmarks (overhead throughput latency ingest
-                                    #   sse search)
+    python -m bench --only memory   # some benchmarks (overhead throughput latency ingest
+                                    #   sse search memory openai hosts storage models
+                                    #   scheduling splitting)
 
 Only a full run of every benchmark writes docs/benchmarks.md; other runs write their report
 under bench/results/ unless --output says where.
@@ -20,7 +21,22 @@ from pathlib import Path
 
 from bench.context import RESULTS, ROOT, SCALES, prepare
 
-NAMES = ("overhead", "throughput", "latency", "ingest", "sse", "search")
+NAMES = (
+    "overhead",
+    "throughput",
+    "latency",
+    "ingest",
+    "sse",
+    "search",
+    "memory",
+    "openai",
+    "hosts",
+    "storage",
+    "diarization",
+    "models",
+    "scheduling",
+    "splitting",
+)
 DOCUMENT = ROOT / "docs" / "benchmarks.md"
 
 logger = logging.getLogger("bench")

@@ -34,12 +34,18 @@ class Scale:
     ingest_runs: int
     search_rows: int
     search_requests: int
+    memory_seconds: tuple[float, float]
+    """The short and the long recording of the memory benchmark."""
+    memory_windows: list[float]
+    """Window lengths of the memory benchmark's sweep."""
 
 
 SCALES = {
-    "full": Scale("full", 600, 7, 30, 60, 7, True, 100, 1024, 3, 100_000, 300),
-    "quick": Scale("quick", 600, 1, 10, 60, 1, True, 30, 256, 1, 20_000, 100),
-    "smoke": Scale("smoke", 8, 1, 2, 4, 1, False, 3, 8, 1, 500, 10),
+    "full": Scale(
+        "full", 600, 7, 30, 60, 7, True, 100, 1024, 3, 100_000, 300, (600, 3600), [120, 300, 600]
+    ),
+    "quick": Scale("quick", 600, 1, 10, 60, 1, True, 30, 256, 1, 20_000, 100, (600, 3600), [300]),
+    "smoke": Scale("smoke", 8, 1, 2, 4, 1, False, 3, 8, 1, 500, 10, (8, 48), [20]),
 }
 
 
@@ -78,6 +84,7 @@ class BenchContext:
         import sqlalchemy as sa
         from kombu import Connection
 
+        from core.queue import QUEUE_TYPES, model_slug
         from core.settings import get_settings
 
         admin = sa.create_engine(
@@ -89,8 +96,9 @@ class BenchContext:
         try:
             with Connection(get_settings().broker_url, connect_timeout=3) as conn:
                 channel = conn.channel()
-                channel.queue_delete(self.run_id)
-                channel.exchange_delete(self.run_id)
+                for kind in QUEUE_TYPES:  # the run's model queue (tiny.en) and exchange
+                    channel.queue_delete(f"{self.run_id}.{kind}.{model_slug('tiny.en')}")
+                    channel.exchange_delete(f"{self.run_id}.{kind}")
         except Exception:
             pass
         if not self.keep:

@@ -69,6 +69,14 @@ class BenchPlatform:
         assert popen is not None
         return popen.pid
 
+    @property
+    def worker_pid(self) -> int:
+        """The running worker's main process (its pool processes are its children)."""
+        assert self._worker is not None
+        popen = self.platform.processes[self._worker].popen
+        assert popen is not None
+        return popen.pid
+
     def start_api(self) -> None:
         self.platform.start_api()
         self.platform.wait_ready()
@@ -121,7 +129,9 @@ class BenchPlatform:
     def submit(self, paths: list[Path]) -> Submitted:
         files = [("files", (p.name, p.read_bytes(), "audio/wav")) for p in paths]
         started = time.perf_counter()
-        response = self.http.post("/api/transcriptions", files=files)
+        # Every upload is a new run: a recording sent again (a warm-up clip, a repeated
+        # batch) would otherwise be completed at once from the earlier result.
+        response = self.http.post("/api/transcriptions", files=files, data={"dedup": "false"})
         accepted = time.perf_counter()
         if response.status_code != 202:
             raise RuntimeError(f"upload answered {response.status_code}: {response.text[:300]}")

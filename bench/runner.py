@@ -14,7 +14,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import ingest, latency, overhead, search, throughput
+from bench import (
+    diarization_speed,
+    hosts,
+    ingest,
+    latency,
+    memory,
+    model_speed,
+    openai_overhead,
+    overhead,
+    scheduling,
+    search,
+    splitting,
+    storage_overhead,
+    throughput,
+)
 from bench.context import RESULTS, BenchContext
 from bench.defaults import defaults_section, shipped_shape
 from bench.instance import BenchPlatform, WorkerShape
@@ -64,6 +78,14 @@ def run_all(context: BenchContext, names: list[str]) -> Outcome:
             "ingest": lambda: ingest.run(context, platform),
             "sse": lambda: _sse_fanout(context, platform),
             "search": lambda: search.run(context, platform),
+            "memory": lambda: memory.run(context, platform, shipped.single_process()),
+            "openai": lambda: openai_overhead.run(context, platform, shipped.single_process()),
+            "hosts": lambda: hosts.run(context),
+            "storage": lambda: storage_overhead.run(context, platform, shipped.single_process()),
+            "diarization": lambda: diarization_speed.run(context),
+            "models": lambda: model_speed.run(context),
+            "scheduling": lambda: scheduling.run(context, platform, shipped),
+            "splitting": lambda: splitting.run(context, platform, shipped),
         }
         for name in names:
             logger.info("benchmark %s: starting", name)

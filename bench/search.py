@@ -35,6 +35,21 @@ TEXT_QUERIES = [
     "zorax",
     "kelito vamum",
     "xylophone",
+    # as people type: a half-typed last word, another form of a word, a French word
+    "quarterly rep",
+    "bicycles ",
+    "q",
+    "chansons ",
+    "cuisine anc",
+]
+FRENCH_SHARE = 0.1
+"""Transcripts in French (detected language fr), the rest English."""
+_FRENCH = [
+    "Nous chantions des chansons anciennes dans la cuisine",
+    "Les enfants mangeaient des pommes au jardin",
+    "Le rapport trimestriel arrive vendredi matin",
+    "Elle parlait longtemps avec ses voisins",
+    "Les trains partaient toujours en retard",
 ]
 
 
@@ -60,7 +75,11 @@ def populate(database_url: str, rows: int, seed: int = 7) -> None:
     for index in range(rows):
         job_id = uuid.UUID(int=rng.getrandbits(128), version=4)
         created = now - timedelta(minutes=rows - index)
-        sentences = scripts[rng.randrange(len(scripts))].split(". ")
+        french = rng.random() < FRENCH_SHARE
+        if french:
+            sentences = [rng.choice(_FRENCH) for _ in range(8)]
+        else:
+            sentences = scripts[rng.randrange(len(scripts))].split(". ")
         rng.shuffle(sentences)
         if rng.random() < 0.05:
             sentences.insert(rng.randrange(len(sentences) + 1), f"Ask {rng.choice(_RARE)} first")
@@ -80,7 +99,7 @@ def populate(database_url: str, rows: int, seed: int = 7) -> None:
                     "completed",
                     1.0,
                     60.0,
-                    "en",
+                    "fr" if french else "en",
                     "tiny.en",
                     "transcribe",
                     "f",
@@ -124,7 +143,7 @@ def _timed(
     timings: dict[str, list[float]] = {q: [] for q in queries}
     for query in queries:  # warm-up pass
         platform.http.get("/api/transcriptions", params={param: query}).raise_for_status()
-    for number in range(total):
+    for number in range(max(total, len(queries))):  # every query at least once
         query = queries[number % len(queries)]
         started = time.perf_counter()
         response = platform.http.get("/api/transcriptions", params={param: query})
@@ -167,8 +186,9 @@ def run(context: BenchContext, platform: BenchPlatform) -> Section:
         key="search",
         title="6. Search",
         method=f"""
-{rows:,} completed transcriptions ({SEGMENTS_PER_JOB} segments each, about 110 words of text)
-written with COPY, then `GET /api/transcriptions?q=…` (file name) and `?text=…` (transcript
+{rows:,} completed transcriptions ({SEGMENTS_PER_JOB} segments each, about 110 words of text;
+{FRENCH_SHARE:.0%} of them French, the rest English, each searched in its language) written
+with COPY, then `GET /api/transcriptions?q=…` (file name) and `?text=…` (transcript
 text), default page size 50, newest first, over one keep-alive HTTP connection;
 {context.scale.search_requests} timed requests per kind, cycling through queries of very
 different selectivity (many matches, few, none), after one warm-up pass.
