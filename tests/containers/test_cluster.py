@@ -330,7 +330,11 @@ def test_worker_host_killed_mid_job_completes_once_on_the_other(
     try:
         done = wait_finished(stack, item["id"])
         assert done["status"] == "completed", done
-        assert media.word_error_rate(LONG_TEXT, done["text"]) <= 0.25, done["text"]
+        # Read once, whole: a transcript doubled by the redo, or missing the killed run's
+        # part, is far off in length; what tiny.en mishears in espeak-ng's voice ("post" for
+        # "host", 28 times in the text) is in the error rate of any run.
+        assert abs(len(done["text"].split()) / len(LONG_TEXT.split()) - 1) <= 0.15, done["text"]
+        assert media.word_error_rate(LONG_TEXT, done["text"]) <= 0.35, done["text"]
         worker, attempts = job_row(stack, item["id"], "worker, attempts")
         assert host_of(worker) != victim.name, f"the job finished on the killed {victim.name}"
         assert int(attempts) == 2, f"{attempts} attempts"

@@ -47,6 +47,7 @@ def patient(migrated_db: str, run_dir: Path) -> Iterator[PrivatePlatform]:
 
 
 def sdk(platform: PrivatePlatform) -> openai.OpenAI:
+    """A client of the platform (close it: a client left open warns when it is collected)."""
     return openai.OpenAI(base_url=f"{platform.base_url}/v1", api_key=KEY)
 
 
@@ -69,8 +70,12 @@ def test_a_job_past_the_wait_is_answered_with_its_id_then_finishes_in_the_librar
 ) -> None:
     clip = Path(speech_file(SPOKEN, name="openai-waits"))
     before = job_count(idle)
-    with clip.open("rb") as file, pytest.raises(openai.InternalServerError) as raised:
-        sdk(idle).audio.transcriptions.create(model="whisper-1", file=file)
+    with (
+        sdk(idle) as client,
+        clip.open("rb") as file,
+        pytest.raises(openai.InternalServerError) as raised,
+    ):
+        client.audio.transcriptions.create(model="whisper-1", file=file)
     error = raised.value
     assert error.status_code == 504
     assert error.code == "transcription_pending"
@@ -81,8 +86,8 @@ def test_a_job_past_the_wait_is_answered_with_its_id_then_finishes_in_the_librar
     assert body["url"] == f"/api/transcriptions/{job_id}" == error.response.headers["location"]
     assert job_count(idle) == before + 1  # the SDK did not retry the upload
 
-    with clip.open("rb") as file:
-        stream = sdk(idle).audio.transcriptions.create(model="whisper-1", file=file, stream=True)
+    with sdk(idle) as client, clip.open("rb") as file:
+        stream = client.audio.transcriptions.create(model="whisper-1", file=file, stream=True)
         with pytest.raises(openai.APIError) as streamed:
             list(stream)
     assert isinstance(streamed.value.body, dict)
