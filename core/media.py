@@ -8,6 +8,7 @@ limit: a file that hangs or crashes the demuxer cannot take the API down with it
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import threading
@@ -306,14 +307,42 @@ def _undecodable() -> MediaError:
     return MediaError("The audio could not be decoded.", code="undecodable_audio")
 
 
+SEEKABLE_FORMATS = frozenset({"wav", "w64", "aiff", "au", "caf"})
+"""Containers whose PCM tracks seek to the sample: a position there is a byte offset, and the
+timestamps after a seek are exact. Every other track is decoded from its beginning to reach a
+later start (compressed formats' seeks land near the point asked for, and their timestamps
+there may be estimates)."""
+
+
+def seeks_exactly(container: Any, stream: Any) -> bool:
+    return bool(
+        SEEKABLE_FORMATS.intersection(container.format.name.split(","))
+        and stream.codec_context.name.startswith("pcm_")
+    )
+
+
+def _seek_target(stream: Any, start: int, sample_rate: int) -> int:
+    """Where to seek (in `stream`'s time base) to decode from `start` on: a tenth of a second
+    before it, so that the resampler has settled by then, on an instant that is a whole
+    sample both of the track and at `sample_rate`, so that the blocks from there are the very
+    samples a decode from the beginning gives."""
+    rate = stream.codec_context.sample_rate or sample_rate
+    step = sample_rate // math.gcd(rate, sample_rate)
+    first = max(0, start - sample_rate // 10) // step * step
+    return round(first / sample_rate / stream.time_base)
+
+
 def iter_audio(
-    path: Path, max_seconds: float | None = None, sample_rate: int = SAMPLE_RATE
+    path: Path, max_seconds: float | None = None, sample_rate: int = SAMPLE_RATE, start: int = 0
 ) -> Iterator[Any]:
     """The first audio track as mono float32 blocks at `sample_rate` (numpy arrays), decoded
     as they are asked for: one decoded frame's worth of samples is held at a time.
 
-    With `max_seconds`, raises `duration_exceeded` as soon as the audio passes it, before the
-    block that passes it is handed out. Raises `undecodable_audio` when nothing decodes; a file
+    With `start` (a sample at `sample_rate`), the blocks begin at that sample: a PCM track of
+    a `SEEKABLE_FORMATS` container seeks there, any other is decoded from its beginning and
+    what comes before `start` is dropped. With `max_seconds`, raises `duration_exceeded` as
+    soon as the audio passes it, before the block that passes it is handed out. Raises
+    `undecodable_audio` when nothing decodes, or when the audio ends before `start`; a file
     damaged part way ends where its audio stops decoding. Closing the generator closes the
     file."""
     import av
@@ -321,30 +350,48 @@ def iter_audio(
 
     resampler = av.AudioResampler(format="s16", layout="mono", rate=sample_rate)
     limit = int(max_seconds * sample_rate) if max_seconds is not None else None
-    samples = 0
+    position = 0  # the sample of the recording the next block begins at
+    decoded = False
 
     def blocks(frames: Any) -> Iterator[Any]:
-        nonlocal samples
+        nonlocal position, decoded
         for out in frames:
             block = out.to_ndarray().reshape(-1)
-            samples += len(block)
-            if limit is not None and max_seconds is not None and samples > limit:
+            begin, position = position, position + len(block)
+            decoded = True
+            if limit is not None and max_seconds is not None and position > limit:
                 raise _too_long(max_seconds)
-            yield block.astype(np.float32) / np.float32(32768.0)
+            if position > start:
+                yield block[max(0, start - begin) :].astype(np.float32) / np.float32(32768.0)
 
     try:
         with _open(path) as container:
             stream = next(iter(container.streams.audio), None)
             if stream is None:
                 raise MediaError("The file has no audio track.", code="no_audio_stream")
-            for frame in container.decode(stream):
+            frames = container.decode(stream)
+            if start and seeks_exactly(container, stream):
+                container.seek(_seek_target(stream, start, sample_rate), stream=stream)
+                first = next(frames, None)
+                if first is not None and first.pts is not None:
+                    position = round(first.pts * first.time_base * sample_rate)
+                    yield from blocks(resampler.resample(first))
+                else:  # no timestamp to count from: from the beginning
+                    container.seek(0, stream=stream)
+                    frames = container.decode(stream)
+            for frame in frames:
                 yield from blocks(resampler.resample(frame))
             yield from blocks(resampler.resample(None))
     except av.FFmpegError as exc:
-        if not samples:
+        if not decoded:
             raise _undecodable() from exc
-    if not samples:
+    if not decoded:
         raise _undecodable()
+    if position <= start:
+        ends, begins = position / sample_rate, start / sample_rate
+        raise MediaError(
+            f"The audio ends at {ends:.1f} s, before {begins:.1f} s.", code="undecodable_audio"
+        )
 
 
 def decode_audio(

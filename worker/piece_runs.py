@@ -4,7 +4,8 @@ Like a job's run: claim (fenced: the job still running under the run that cut it
 ours), then the piece's stretch of the recording decoded window by window with its segments
 written as they come (absolute times, the piece's indexes), under a lease keeper that renews
 the piece's lease and notices a cancel within `CANCEL_CHECK_SECONDS`. The stretch is read
-from the recording's start, its samples before the piece dropped, so every piece meets its
+from the cut's sample on (a PCM recording seeks there; any other is decoded from its start and
+the samples before the piece dropped, `core.media.iter_audio`), so every piece meets its
 neighbours at exactly the cut's sample. The piece that finishes last stitches the job
 (`core.piece_stitch`), with the speaker stage first when speakers were asked for. A piece
 that cannot be transcribed fails the job with its reason.
@@ -24,7 +25,7 @@ from core.logs import job_context
 from core.pieces import PieceClaim
 from worker.lease import LeaseKeeper
 from worker.pipeline import ABANDONED, DecodingAbandoned, Outcome, Pipeline
-from worker.splitting import between
+from worker.splitting import upto
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +104,8 @@ class PieceRun:
         rate = media.SAMPLE_RATE
         start = round(held.start_seconds * rate)
         end = None if held.number == held.count - 1 else round(held.end_seconds * rate)
-        blocks = between(media.iter_audio(path, self.settings.max_duration_seconds), start, end)
+        samples = media.iter_audio(path, self.settings.max_duration_seconds, start=start)
+        blocks = upto(samples, None if end is None else end - start)
         run, _, remaining = self.pipeline.transcribe_stretch(
             held.job.options,
             blocks,

@@ -31,7 +31,6 @@ import redis
 from core import media, pieces
 from core.db import Database
 from core.dispatch import Capacity, busy_slots, read_active
-from core.errors import MediaError
 from core.lifecycle import Claim
 from core.media import SAMPLE_RATE
 from core.models import utcnow
@@ -76,28 +75,45 @@ def free_slots(settings: Settings, db: Database, client: redis.Redis, model: str
     return free + 1
 
 
+def _search(duration: float, count: int, sample_rate: int) -> int:
+    """Samples looked at either side of a target."""
+    return int(min(SEARCH_SECONDS, duration / count / 4) * sample_rate)
+
+
+def search_start(duration: float, count: int, sample_rate: int = SAMPLE_RATE) -> int:
+    """The first sample `cut_points` looks at: nothing before it is needed."""
+    return max(0, int(duration * sample_rate) // count - _search(duration, count, sample_rate))
+
+
 def cut_points(
-    blocks: Iterable[Any], duration: float, count: int, sample_rate: int = SAMPLE_RATE
+    blocks: Iterable[Any],
+    duration: float,
+    count: int,
+    sample_rate: int = SAMPLE_RATE,
+    first: int = 0,
 ) -> list[int]:
-    """Samples where `count` pieces of the recording in `blocks` (`duration` seconds) meet:
-    at most `count - 1` cuts, each in a silence, in increasing order. Closes `blocks`."""
+    """Samples where `count` pieces of the recording (`duration` seconds) meet: at most
+    `count - 1` cuts, each in a silence, in increasing order. `blocks` hold the recording from
+    its sample `first` (at most `search_start`) on. Closes `blocks`."""
     source = iter(blocks)
     try:
-        return _cut_points(source, duration, count, sample_rate)
+        return _cut_points(source, duration, count, sample_rate, first)
     finally:
         close = getattr(source, "close", None)
         if close is not None:
             close()
 
 
-def _cut_points(blocks: Iterator[Any], duration: float, count: int, sample_rate: int) -> list[int]:
+def _cut_points(
+    blocks: Iterator[Any], duration: float, count: int, sample_rate: int, first: int
+) -> list[int]:
     import numpy as np
 
     total = int(duration * sample_rate)
-    search = int(min(SEARCH_SECONDS, duration / count / 4) * sample_rate)
+    search = _search(duration, count, sample_rate)
     cuts: list[int] = []
     held: list[Any] = []
-    held_from = held_to = 0  # samples held_from..held_to of the recording are in `held`
+    held_from = held_to = first  # samples held_from..held_to of the recording are in `held`
     target = total // count
 
     def region(begin: int, end: int) -> Any:
@@ -136,27 +152,17 @@ def stretches(
     return list(itertools.pairwise(edges))
 
 
-def between(blocks: Iterable[Any], start: int, end: int | None) -> Iterator[Any]:
-    """The samples `start` up to `end` (None: to the end) of the recording in `blocks`;
-    `undecodable_audio` if the recording ends before `start` (it decoded shorter than it
-    was probed). Closing it closes `blocks`."""
-    position = 0
+def upto(blocks: Iterable[Any], count: int | None) -> Iterator[Any]:
+    """The first `count` samples (None: all) of `blocks`. Closing it closes `blocks`."""
+    handed = 0
     source = iter(blocks)
     try:
         for block in source:
-            begin, position = position, position + len(block)
-            if position <= start:
-                continue
-            if end is not None and begin >= end:
+            if count is not None and handed + len(block) >= count:
+                yield block[: count - handed]
                 return
-            low = max(0, start - begin)
-            high = len(block) if end is None else min(len(block), end - begin)
-            yield block[low:high]
-        if position <= start:
-            raise MediaError(
-                f"The audio ends at {position / SAMPLE_RATE:.1f} s, before this piece.",
-                code="undecodable_audio",
-            )
+            handed += len(block)
+            yield block
     finally:
         close = getattr(source, "close", None)
         if close is not None:
@@ -188,9 +194,9 @@ class Splitter:
         count = piece_count(self.settings, duration, self.slots(claim.options.model))
         if count < 2:
             return None
-        cuts = cut_points(
-            media.iter_audio(path, self.settings.max_duration_seconds), duration, count
-        )
+        first = search_start(duration, count)
+        blocks = media.iter_audio(path, self.settings.max_duration_seconds, start=first)
+        cuts = cut_points(blocks, duration, count, first=first)
         if not cuts or keeper.lost.is_set():
             return None if not cuts else "stopped"
         keeper.stop()  # the pieces hold the job's liveness from here on

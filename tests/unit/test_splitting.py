@@ -15,7 +15,7 @@ from core.settings import Settings
 from tests.support import media as media_files
 from tests.unit.test_windows import RUN_ON, SENTENCES
 from worker import splitting
-from worker.splitting import between, cut_points, piece_count, stretches
+from worker.splitting import cut_points, piece_count, search_start, stretches, upto
 
 pytestmark = pytest.mark.unit
 
@@ -46,13 +46,23 @@ def test_cuts_fall_in_pauses_near_equal_shares(sentences: Path) -> None:
         assert np.abs(around).max() < 0.01, f"cut at {cut / media.SAMPLE_RATE:.2f} s in speech"
 
 
-def test_the_pieces_cover_every_sample_once(sentences: Path) -> None:
-    whole = media.decode_audio(sentences)
+def test_the_search_may_begin_at_its_first_stretch(sentences: Path) -> None:
+    duration = _seconds(sentences)
+    first = search_start(duration, 3)
+    assert first > 0
+    later = cut_points(media.iter_audio(sentences, start=first), duration, 3, first=first)
+    assert later == cut_points(media.iter_audio(sentences), duration, 3)
+
+
+@pytest.mark.parametrize("name", ["sentences.wav", "sentences.flac"])
+def test_the_pieces_cover_every_sample_once(sentences: Path, tmp_path: Path, name: str) -> None:
+    path = media_files.convert(sentences, tmp_path / name)
+    whole = media.decode_audio(path)
     duration = len(whole) / media.SAMPLE_RATE
-    cuts = cut_points(media.iter_audio(sentences), duration, 3)
+    cuts = cut_points(media.iter_audio(path), duration, 3)
     edges = [0, *cuts, None]
     parts = [
-        np.concatenate(list(between(media.iter_audio(sentences), start, end)))
+        np.concatenate(list(upto(media.iter_audio(path, start=start), end and end - start)))
         for start, end in itertools.pairwise(edges)
     ]
     assert np.concatenate(parts).tobytes() == whole.tobytes()

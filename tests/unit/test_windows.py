@@ -86,6 +86,51 @@ def test_the_limit_is_raised_before_a_block_past_it_is_handed_out(sentences: Pat
     assert sum(handed) > (limit - 1) * media.SAMPLE_RATE
 
 
+@pytest.mark.parametrize(
+    ("name", "extra"),
+    [
+        ("16k.wav", ("-ar", "16000")),  # PCM at the decoding rate: seeks
+        ("espeak.wav", ()),  # PCM at espeak-ng's 22,050 Hz: seeks, then resampled
+        ("cd.wav", ("-ar", "44100", "-ac", "2")),
+        ("lossless.flac", ()),  # not a seekable container: decoded from the beginning
+    ],
+)
+def test_a_start_gives_the_very_samples_of_a_whole_decode(
+    sentences: Path, tmp_path: Path, name: str, extra: tuple[str, ...]
+) -> None:
+    path = media_files.convert(sentences, tmp_path / name, *extra)
+    whole = media.decode_audio(path)
+    for start in (1, 901, len(whole) // 3 + 7, len(whole) - 5):
+        blocks = list(media.iter_audio(path, start=start))
+        assert np.concatenate(blocks).tobytes() == whole[start:].tobytes(), f"from {start}"
+
+
+def test_a_pcm_start_is_reached_without_decoding_what_comes_before(sentences: Path) -> None:
+    import av
+
+    with av.open(str(sentences)) as container:
+        assert media.seeks_exactly(container, container.streams.audio[0])
+    late = len(media.decode_audio(sentences)) - media.SAMPLE_RATE
+    decoded = []
+    real_resample = av.AudioResampler.resample
+
+    def counting(self: av.AudioResampler, frame: av.AudioFrame | None) -> list[av.AudioFrame]:
+        decoded.append(frame.samples if frame is not None else 0)
+        return real_resample(self, frame)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(av.AudioResampler, "resample", counting)
+        list(media.iter_audio(sentences, start=late))
+    assert sum(decoded) < 2 * media.SAMPLE_RATE, "only the last second, and a tenth before"
+
+
+def test_a_start_past_the_end_is_refused(sentences: Path) -> None:
+    past = len(media.decode_audio(sentences)) + 10
+    with pytest.raises(MediaError) as refused:
+        list(media.iter_audio(sentences, start=past))
+    assert refused.value.code == "undecodable_audio"
+
+
 def test_a_file_that_does_not_decode_raises_at_the_first_block(tmp_path: Path) -> None:
     path = tmp_path / "noise.mp3"
     path.write_bytes(b"not audio at all" * 64)
