@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,7 @@ import httpx
 
 from bench import procstat, recordings
 from bench.context import ROOT, BenchContext
+from bench.instance import WorkerShape
 from bench.observer import EventWatch
 from bench.report import Goal, Section, Table, duration, pct, runs
 from bench.stats import median
@@ -47,17 +49,10 @@ WARMUP_SECONDS = 10.0
 
 def _settings() -> dict[str, str]:
     """The stack's `.env`: fresh secrets, one Celery program of one process and one thread."""
+    from tests.containers.compose_file import stack_secrets
+
     return {
-        "POSTGRES_PASSWORD": secrets.token_hex(12),
-        "RABBITMQ_DEFAULT_USER": "soundscripter",
-        "RABBITMQ_DEFAULT_PASS": secrets.token_hex(12),
-        "S3_ACCESS_KEY_ID": f"soundscripter{secrets.token_hex(4)}",
-        "S3_SECRET_ACCESS_KEY": secrets.token_hex(20),
-        "SUPERVISOR_USER": "operator",
-        "SUPERVISOR_PASSWORD": secrets.token_hex(12),
-        # Reachable only on this run's private network.
-        "ALLOW_ANONYMOUS": "true",
-        "SOUNDSCRIPTER_IMAGE_TAG": IMAGE_TAG,
+        **stack_secrets(IMAGE_TAG),
         "WORKER_PROCESSES": "1",
         "WORKER_CONCURRENCY": "1",
         "WHISPER_CPU_THREADS": "1",
@@ -267,6 +262,38 @@ class HostsBench:
         return counts
 
 
+def _halves(path: Path, folder: Path) -> list[Path]:
+    """The recording's first and second half, as PCM WAVs beside it (cached)."""
+    half = recordings.duration(path) / 2
+    parts = [folder / f"{path.stem}-first-half.wav", folder / f"{path.stem}-second-half.wav"]
+    ffmpeg = shutil.which("ffmpeg") or "ffmpeg"
+    for part, cut in zip(parts, (["-t", f"{half}"], ["-ss", f"{half}"]), strict=True):
+        if not part.exists():
+            command = [ffmpeg, "-loglevel", "error", "-y", "-i", str(path), *cut, str(part)]
+            subprocess.run(command, check=True)
+    return parts
+
+
+def direct_walls(files: list[Path], long_file: Path, folder: Path) -> dict[int, list[float]]:
+    """The machine's own ratio, without the platform: faster-whisper called directly
+    (`bench.direct`) with the hosts' decoding settings (one thread, batch 2, int8), one process
+    against two, on the same recordings and on the long one's two halves. Per process count:
+    [wall s for the recordings, wall s for the halves]."""
+    from bench.direct import DirectPool
+
+    halves = _halves(long_file, folder)
+    warmup = recordings.recording(WARMUP_SECONDS, seed=9000, folder=folder)
+    walls: dict[int, list[float]] = {}
+    for processes in (1, 2):
+        pool = DirectPool(WorkerShape(processes, 1, 2, "int8"), warmup=warmup)
+        try:
+            walls[processes] = [pool.transcribe(files), pool.transcribe(halves)]
+        finally:
+            pool.close()
+        logger.info("hosts: directly, %d process(es): %s s", processes, walls[processes])
+    return walls
+
+
 def run(context: BenchContext) -> Section | None:
     if context.scale.name not in SIZES:
         logger.info("hosts: left out at %s size (it builds and runs containers)", context.scale)
@@ -291,10 +318,39 @@ def run(context: BenchContext) -> Section | None:
         raise
     finally:
         bench.close()
+    direct = direct_walls(files, long_file, context.media_dir)
     audio = sum(recordings.duration(f) for f in files)
     section = _section(context, sides, audio, count, seconds)
     _long_part(section, long_sides, recordings.duration(long_file))
+    _direct_part(section, direct, len(files))
     return section
+
+
+def _direct_part(section: Section, walls: dict[int, list[float]], count: int) -> None:
+    """The same work without the platform, for the share of the machine's own ratio that the
+    platform reaches."""
+    table = Table(["work", "one process", "two processes", "ratio", "the platform's ratio"])
+    platform = [section.data["ratio"], section.data["long_ratio"]]
+    works = [f"{count} recordings", "the long recording's two halves"]
+    ratios = []
+    for number, work in enumerate(works):
+        one, two = walls[1][number], walls[2][number]
+        ratios.append(one / two)
+        table.add(
+            work,
+            f"{one:.1f} s",
+            f"{two:.1f} s",
+            f"{one / two:.2f}x",
+            f"{platform[number]:.2f}x ({pct(platform[number] / (one / two))} of it)",
+        )
+    caption = (
+        "The machine's own ratio: the same work given to faster-whisper directly "
+        "(`bench.direct`, the hosts' decoding settings: one thread, batch 2, int8), one "
+        "process against two, after the stack has been removed (one run each):"
+    )
+    section.tables.append((caption, table))
+    section.data["direct_ratio"] = ratios[0]
+    section.data["direct_long_ratio"] = ratios[1]
 
 
 def _section(

@@ -4,6 +4,7 @@ generated `.env`, and the services built from the worker image (the model pools)
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,6 +18,23 @@ from tests.containers.podman import PodmanError
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 WORKER_DOCKERFILE = "Dockerfile.transcription-service"
 ENV_EXAMPLE = ROOT / ".env.example"
+
+
+def stack_secrets(image_tag: str) -> dict[str, str]:
+    """A stack's `.env` for a run: fresh secrets, the run's image tag, and anonymous access
+    (the API listens on all addresses of its container, on a network only the run can reach).
+    Callers add their own choices."""
+    return {
+        "POSTGRES_PASSWORD": secrets.token_hex(12),
+        "RABBITMQ_DEFAULT_USER": "soundscripter",
+        "RABBITMQ_DEFAULT_PASS": secrets.token_hex(12),
+        "S3_ACCESS_KEY_ID": f"soundscripter{secrets.token_hex(4)}",
+        "S3_SECRET_ACCESS_KEY": secrets.token_hex(20),
+        "SUPERVISOR_USER": "operator",
+        "SUPERVISOR_PASSWORD": secrets.token_hex(12),
+        "ALLOW_ANONYMOUS": "true",
+        "SOUNDSCRIPTER_IMAGE_TAG": image_tag,
+    }
 
 
 def worker_services(config: dict[str, Any]) -> list[str]:

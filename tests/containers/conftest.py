@@ -32,6 +32,7 @@ import pytest
 from tests.containers import podman
 from tests.containers.base_images import ensure_base_images
 from tests.containers.cluster_parts import SECOND_MODEL, build_second_pool_image
+from tests.containers.compose_file import stack_secrets
 from tests.containers.compose_stack import Stack, compose_config, worker_services
 
 WORKER_REPLICAS = 2
@@ -64,16 +65,7 @@ def _remove_leftovers() -> None:
 def stack_settings() -> dict[str, str]:
     """The `.env` of the stack: fresh secrets and the choices of this tier."""
     return {
-        "POSTGRES_PASSWORD": secrets.token_hex(12),
-        "RABBITMQ_DEFAULT_USER": "soundscripter",
-        "RABBITMQ_DEFAULT_PASS": secrets.token_hex(12),
-        "S3_ACCESS_KEY_ID": f"soundscripter{secrets.token_hex(4)}",
-        "S3_SECRET_ACCESS_KEY": secrets.token_hex(20),
-        "SUPERVISOR_USER": "operator",
-        "SUPERVISOR_PASSWORD": secrets.token_hex(12),
-        # The API listens on all addresses of its container: only this run can reach them.
-        "ALLOW_ANONYMOUS": "true",
-        "SOUNDSCRIPTER_IMAGE_TAG": IMAGE_TAG,
+        **stack_secrets(IMAGE_TAG),
         # Two replicas on two cores: one model instance and one thread each.
         "WORKER_CONCURRENCY": "1",
         "WHISPER_CPU_THREADS": "1",
