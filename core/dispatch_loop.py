@@ -2,8 +2,8 @@
 
 `Dispatcher.run` runs a pass now: the upload and retry routes call it after their commit (so
 a job meets an idle worker within milliseconds), and an upload answers with the estimates
-that pass made. Passes requested while one is running are
-folded into one more pass after it. `Dispatcher.start` adds a thread that listens on
+that pass made. Passes requested while one is running are folded into one more pass after it
+(at most `FOLDED_PASSES` in the caller's thread). `Dispatcher.start` adds a thread that listens on
 `soundscripter_dispatch` (a trigger notifies it whenever a job starts, stops running or is
 queued again) and runs a pass on each notification and at least every
 `DISPATCH_INTERVAL_SECONDS`. A lost database connection is retried; meanwhile the interval
@@ -36,6 +36,10 @@ from core.workers import PoolView, WorkerDirectory
 logger = logging.getLogger(__name__)
 
 CHANNEL = "soundscripter_dispatch"
+FOLDED_PASSES = 1
+"""Passes a caller runs after its own for requests folded into it. Bounded, so that an upload
+whose pass is slow (a broker that refuses every publish) still gets its answer; the background
+thread runs a pass at least every `DISPATCH_INTERVAL_SECONDS` and takes the rest."""
 ESTIMATE_LOCK = DISPATCH_LOCK + 1
 """Advisory lock id of the estimate writers (apart: writing them never delays a dispatch)."""
 
@@ -75,12 +79,13 @@ class Dispatcher:
             state.running = True
         report = None
         try:
-            while True:
+            for _ in range(FOLDED_PASSES + 1):
                 report = self._pass()
                 with state.lock:
                     if not state.again:
                         return report
                     state.again = False
+            return report
         finally:
             with state.lock:
                 state.running = False

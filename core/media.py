@@ -308,24 +308,19 @@ def _undecodable() -> MediaError:
 
 
 SEEKABLE_FORMATS = frozenset({"wav", "w64", "aiff", "au", "caf"})
-"""Containers whose PCM tracks seek to the sample: a position there is a byte offset, and the
-timestamps after a seek are exact. Every other track is decoded from its beginning to reach a
-later start (compressed formats' seeks land near the point asked for, and their timestamps
-there may be estimates)."""
+"""Containers whose PCM tracks seek to the exact sample (a position is a byte offset). Other
+tracks are decoded from their beginning: compressed formats' seeks land only near a point."""
 
 
 def seeks_exactly(container: Any, stream: Any) -> bool:
-    return bool(
-        SEEKABLE_FORMATS.intersection(container.format.name.split(","))
-        and stream.codec_context.name.startswith("pcm_")
-    )
+    formats = set(container.format.name.split(","))
+    return bool(SEEKABLE_FORMATS & formats) and stream.codec_context.name.startswith("pcm_")
 
 
 def _seek_target(stream: Any, start: int, sample_rate: int) -> int:
-    """Where to seek (in `stream`'s time base) to decode from `start` on: a tenth of a second
-    before it, so that the resampler has settled by then, on an instant that is a whole
-    sample both of the track and at `sample_rate`, so that the blocks from there are the very
-    samples a decode from the beginning gives."""
+    """Where to seek (in `stream`'s time base) for `start`: a tenth of a second early (the
+    resampler settles), on a whole sample both of the track and at `sample_rate` (the blocks
+    are then the very samples of a decode from the beginning)."""
     rate = stream.codec_context.sample_rate or sample_rate
     step = sample_rate // math.gcd(rate, sample_rate)
     first = max(0, start - sample_rate // 10) // step * step
