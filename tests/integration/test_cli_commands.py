@@ -13,13 +13,13 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from cli.main import main
+from tests.support import media
 from tests.support.platform import Platform, free_port
 from tests.support.private import PrivatePlatform, private_platform
 from tests.support.subtitle_checks import read_cues
@@ -38,10 +38,7 @@ SUMMARY = re.compile(r"^(?P<id>[0-9a-f-]{36}|-)\s+(?P<status>\w+)\s+(?P<name>\S+
 
 def unique_clip(speech_file: Callable[..., Path], folder: Path, name: str) -> Path:
     """A recording no other test uploads, named `name`."""
-    source = speech_file(WORDS.format(n=f"{name} {time.time_ns()}"))
-    target = folder / name
-    shutil.copy(source, target)
-    return target
+    return media.unique_copy(speech_file(WORDS.format(n="twelve")), folder / name)
 
 
 def run(

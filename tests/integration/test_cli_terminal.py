@@ -116,11 +116,7 @@ def client_env(url: str) -> dict[str, str]:
 
 def clip(speech_file: Callable[..., Path], tag: str, folder: Path) -> Path:
     """A recording no other test uploads (so no job of the run is a copy of it)."""
-    day = f"{tag} {time.time_ns()}"
-    source = speech_file(TEXT.format(day=day))
-    target = folder / f"{tag}.wav"
-    shutil.copy(source, target)
-    return target
+    return media.unique_copy(speech_file(TEXT.format(day=tag)), folder / f"{tag}.wav")
 
 
 def rows(screen: str, name: str) -> list[str]:

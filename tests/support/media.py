@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import array
 import hashlib
 import re
+import secrets
 import shutil
 import subprocess
+import wave
 from pathlib import Path
 
 import jiwer
@@ -47,6 +50,21 @@ def speech(
     if fmt == "wav":
         return wav
     return convert(wav, folder / f"{name}.{fmt}")
+
+
+def unique_copy(source: Path, target: Path) -> Path:
+    """A copy of the 16-bit WAV `source` at `target` ending in 50 ms of random one-step dither
+    (inaudible): the same speech in a file no other upload shares, so deduplication never
+    reuses another job for it, without random words a small model may mishear."""
+    with wave.open(str(source), "rb") as reader:
+        params = reader.getparams()
+        frames = reader.readframes(params.nframes)
+    count = params.framerate // 20 * params.nchannels
+    dither = array.array("h", (secrets.choice((-1, 0, 1)) for _ in range(count)))
+    with wave.open(str(target), "wb") as writer:
+        writer.setparams(params)
+        writer.writeframes(frames + dither.tobytes())
+    return target
 
 
 def _ffmpeg(*args: str) -> None:
