@@ -101,7 +101,8 @@ class BarDisplay:
     def accepted(self, key: str, job: Job, *, follow: bool) -> None:
         task = self.uploads[key]
         total = self.progress.tasks[task].total
-        detail = f"{size(total or 0)}  {job['id']}"
+        reused = "  reused" if job.get("reused_from") else ""
+        detail = f"{size(total or 0)}  {job['id']}{reused}"
         self.progress.update(task, completed=total, phase="uploaded", detail=detail)
         if follow:
             self._add_job(job, name="  └ transcription")

@@ -10,7 +10,7 @@ import sys
 from typing import Any, Protocol, TextIO
 
 from cli.api import ApiError, Job
-from cli.formatting import error_line, event_line, size
+from cli.formatting import accepted_as, error_line, event_line, size
 
 
 class Display(Protocol):
@@ -52,7 +52,7 @@ class LineDisplay:
     def accepted(self, key: str, job: Job, *, follow: bool) -> None:
         name = self.names.get(key, str(job.get("filename", key)))
         self.names[str(job["id"])] = name
-        self._write(f"{name}: accepted {job['id']}")
+        self._write(f"{name}: accepted {accepted_as(job)}")
 
     def refused(self, key: str, error: ApiError) -> None:
         self._write(f"{self.names.get(key, key)}: refused, {error_line(error)}")

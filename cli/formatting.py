@@ -39,6 +39,13 @@ def percent(progress: float | None) -> str:
     return f"{round((progress or 0) * 100):d}%"
 
 
+def accepted_as(job: Job) -> str:
+    """The accepted job's id, and the earlier transcription it was completed from when the
+    service reused one (deduplication)."""
+    reused = job.get("reused_from")
+    return f"{job['id']} (reused from {reused})" if reused else str(job["id"])
+
+
 def error_line(error: ApiError) -> str:
     """The one line an error is reported in."""
     message = " ".join(error.message.split())

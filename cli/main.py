@@ -59,6 +59,8 @@ def _fields(args: argparse.Namespace) -> dict[str, str]:
     fields = {name: str(getattr(args, name)) for name in names if getattr(args, name)}
     if args.word_timestamps:
         fields["word_timestamps"] = "true"
+    if not args.dedup:
+        fields["dedup"] = "false"
     return fields
 
 

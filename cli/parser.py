@@ -52,6 +52,12 @@ def _submit(commands: argparse._SubParsersAction, common: argparse.ArgumentParse
     submit.add_argument("--priority", choices=("low", "normal", "high"))
     submit.add_argument("--initial-prompt", help="text that steers spelling (names, terms)")
     submit.add_argument("--word-timestamps", action="store_true", help="times for every word")
+    submit.add_argument(
+        "--no-dedup",
+        dest="dedup",
+        action="store_false",
+        help="transcribe again even if this recording was transcribed before with these options",
+    )
     submit.add_argument("-w", "--wait", action="store_true", help="follow the jobs to the end")
     submit.add_argument("-q", "--quiet", action="store_true", help="no summary lines")
 

@@ -153,6 +153,32 @@ def test_list_finds_by_name_by_what_was_said_and_by_status(
     assert out == []
 
 
+def test_a_copy_is_reused_unless_no_dedup_is_given(
+    live_platform: Platform,
+    speech_file: Callable[..., Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    first = unique_clip(speech_file, tmp_path, "first.wav")
+    original = submitted(run(capsys, live_platform.base_url, "submit", str(first), "--wait")[1])
+    copy = shutil.copy(first, tmp_path / "copy.wav")
+    status, out, _ = run(capsys, live_platform.base_url, "submit", str(copy), "--wait")
+    assert status == 0
+    reused = submitted(out)
+    assert f"copy.wav: accepted {reused} (reused from {original})" in out
+    assert live_platform.get(reused)["reused_from"] == original
+    again = shutil.copy(first, tmp_path / "again.wav")
+    status, out, _ = run(
+        capsys, live_platform.base_url, "submit", str(again), "--wait", "--no-dedup"
+    )
+    assert status == 0
+    fresh = submitted(out)
+    assert f"again.wav: accepted {fresh}" in out
+    job = live_platform.get(fresh)
+    assert (job["status"], job["reused_from"]) == ("completed", None)
+    assert any(line.startswith("again.wav: processing") for line in out)
+
+
 def submitted(lines: list[str]) -> str:
     """The job id in a submit's summary line."""
     found = SUMMARY.match(lines[-1])
