@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import openai
 import pytest
 
 from tests.support import media
@@ -68,6 +69,16 @@ def _text(job: dict[str, Any]) -> str:
     return "".join(segment["text"] for segment in job["segments"])
 
 
+def _assert_english_for_german(text: str) -> None:
+    """`text` is an English rendering of GERMAN: ASCII, English words, no German ones."""
+    print(f"\nde translated on base: {text.strip()}")
+    words = text.lower().split()
+    assert sum(ch.isascii() for ch in text) / len(text) > 0.97
+    assert {"good", "morning", "today", "weather", "the", "in"} & set(words)
+    assert "heute" not in words
+    assert "sprechen" not in words
+
+
 @pytest.mark.parametrize(("code", "spoken"), [("fr", FRENCH), ("de", GERMAN)])
 def test_base_transcribes_each_language_in_that_language(
     multilingual: PrivatePlatform, clips: dict[str, Path], code: str, spoken: str
@@ -102,14 +113,29 @@ def test_translate_on_base_gives_english(
     multilingual: PrivatePlatform, clips: dict[str, Path]
 ) -> None:
     job = _transcribe(multilingual, clips["de"], model="base", task="translate")
-    text = _text(job)
-    print(f"\nde translated on base: {text.strip()}")
     assert job["language"] == "de"  # the language spoken; the text is English
-    words = text.lower().split()
-    assert sum(ch.isascii() for ch in text) / len(text) > 0.97
-    assert {"good", "morning", "today", "weather", "the", "in"} & set(words)
-    assert "heute" not in words
-    assert "sprechen" not in words
+    _assert_english_for_german(_text(job))
+
+
+@pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")  # the SDK's marking
+def test_openai_sdk_translation_on_base_gives_english(
+    multilingual: PrivatePlatform, clips: dict[str, Path], tmp_path: Path
+) -> None:
+    """`audio.translations.create` of the official SDK: a job of its own in the library (a
+    copy no other upload shares, so it is translated rather than deduplicated)."""
+    german = media.unique_copy(clips["de"], tmp_path / "german-sdk.wav")
+    with (
+        openai.OpenAI(base_url=f"{multilingual.base_url}/v1", api_key="anonymous") as client,
+        german.open("rb") as file,
+    ):
+        answer = client.audio.translations.create(model="base", file=file)
+    _assert_english_for_german(answer.text)
+    with multilingual.client() as http:
+        jobs = http.get("/api/transcriptions", params={"q": german.name}).json()["items"]
+    assert [(j["task"], j["model"], j["status"], j["language"]) for j in jobs] == [
+        ("translate", "base", "completed", "de")
+    ]
+    assert jobs[0]["reused_from"] is None
 
 
 @pytest.mark.parametrize(
