@@ -1,7 +1,7 @@
 """Reading the deployment files for their static checks: Compose, `.env.example`, Supervisor.
 
 Shared by tests/unit/test_compose*.py, test_env_example.py, test_supervisor_config.py,
-test_rabbitmq_config.py and test_dockerfile_*.py.
+test_rabbitmq_config.py and test_dockerfiles.py.
 """
 
 from __future__ import annotations
