@@ -20,6 +20,13 @@ def main(argv: list[str] | None = None) -> int:
         # Settings derive each model's CPU threads from the number of pool processes.
         os.environ["WORKER_CONCURRENCY"] = str(args.concurrency)
 
+    from core.settings import Settings
+
+    if Settings().worker_malloc_tuning:  # before any thread starts (worker/allocator.py)
+        from worker import allocator
+
+        allocator.tune()
+
     from core.queue import model_queue_name
     from worker.app import celery_app, settings
 

@@ -1,0 +1,63 @@
+"""worker.allocator: a thread that allocates, fills and frees a 100 MiB block over and over
+gets its pages from the kernel once with the worker's settings, every time without them.
+
+Each case runs in a process of its own: the settings are process-wide and would stay in
+this one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from worker import allocator
+
+pytestmark = pytest.mark.unit
+
+BLOCK_MB = 100
+ROUNDS = 20
+PAGES_PER_BLOCK = BLOCK_MB * 2**20 // 4096
+
+CHURN = textwrap.dedent(
+    f"""
+    import ctypes, resource, sys, threading
+    from worker import allocator
+    if sys.argv[1] == "tuned":
+        assert allocator.tune()
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    libc.free.argtypes = [ctypes.c_void_p]
+    size = {BLOCK_MB} << 20
+
+    def churn():
+        for _ in range({ROUNDS}):
+            block = libc.malloc(size)
+            ctypes.memset(block, 1, size)
+            libc.free(block)
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    thread = threading.Thread(target=churn)
+    thread.start()
+    thread.join()
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+    """
+)
+
+
+def page_faults(mode: str) -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", CHURN, mode], capture_output=True, text=True, check=True
+    )
+    return int(done.stdout)
+
+
+def test_the_settings_apply_on_glibc() -> None:
+    assert allocator.THRESHOLD_BYTES >= (2 * BLOCK_MB) << 20
+    assert page_faults("tuned") < 2 * PAGES_PER_BLOCK
+
+
+def test_without_them_every_block_is_mapped_anew() -> None:
+    """The case the settings exist for (so the test above can tell them apart)."""
+    assert page_faults("default") > ROUNDS // 2 * PAGES_PER_BLOCK
