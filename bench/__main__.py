@@ -34,6 +34,7 @@ NAMES = (
     "storage",
     "diarization",
     "models",
+    "allocator",
     "scheduling",
     "splitting",
 )

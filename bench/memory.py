@@ -67,6 +67,9 @@ def worker_peaks(
 
 
 def _windowed_peak(path: str, window: float, batch: int, results: Any) -> None:
+    from worker import allocator
+
+    allocator.tune()  # as `python -m worker` does
     from core import media
     from core.options import JobOptions
     from core.settings import Settings

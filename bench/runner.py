@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import (
+    allocator,
     diarization_speed,
     hosts,
     ingest,
@@ -84,6 +85,7 @@ def run_all(context: BenchContext, names: list[str]) -> Outcome:
             "storage": lambda: storage_overhead.run(context, platform, shipped.single_process()),
             "diarization": lambda: diarization_speed.run(context),
             "models": lambda: model_speed.run(context),
+            "allocator": lambda: allocator.run(context, shipped),
             "scheduling": lambda: scheduling.run(context, platform, shipped),
             "splitting": lambda: splitting.run(context, platform, shipped),
         }
