@@ -1,7 +1,7 @@
 """Benchmark: the worker's memory allocator settings against the C library's defaults.
 
 faster-whisper called directly (`bench.direct`) in the shipped shape, once with the settings
-a worker process applies (`worker.allocator`: one malloc arena, 256 MiB thresholds) and once
+a worker process applies (`worker.allocator`: one malloc arena, 128 MiB thresholds) and once
 with glibc's defaults; the same recordings, the sides taking turns.
 """
 
@@ -15,6 +15,7 @@ from bench.direct import DirectPool
 from bench.instance import WorkerShape
 from bench.report import Section, Table, duration, pct, runs
 from bench.stats import median
+from worker import allocator
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ def run(context: BenchContext, shape: WorkerShape) -> Section:
             f"{pools[name].use.peak_mb:.0f} MB",
         )
     tuned, default = (median(walls[name]) for name in SIDES)
+    mib = allocator.THRESHOLD_BYTES >> 20
     return Section(
         key="allocator",
         title="Worker allocator: the worker's settings against glibc's defaults",
@@ -70,8 +72,8 @@ def run(context: BenchContext, shape: WorkerShape) -> Section:
 processes running faster-whisper directly (the worker's model settings and decoding options,
 the model loaded and one warm-up file transcribed first), {runs(scale.throughput_runs)} per
 side, the sides taking turns. **worker settings**: each process applies `worker.allocator`
-before loading the model, as `python -m worker` does (one malloc arena, blocks up to 256 MiB
-from the heap, the heap's top kept up to 256 MiB). **glibc defaults**: it does not. CPU,
+before loading the model, as `python -m worker` does (one malloc arena, blocks up to {mib} MiB
+from the heap, the heap's top kept up to {mib} MiB). **glibc defaults**: it does not. CPU,
 kernel time and minor page faults are the processes' own over the files (medians of the runs);
 peak RSS is the largest of a side's processes.
 """,

@@ -67,12 +67,13 @@ def worker_peaks(
 
 
 def _windowed_peak(path: str, window: float, batch: int, results: Any) -> None:
+    from core.settings import Settings
     from worker import allocator
 
-    allocator.tune()  # as `python -m worker` does
+    if Settings().worker_malloc_tuning:  # as `python -m worker` does
+        allocator.tune()
     from core import media
     from core.options import JobOptions
-    from core.settings import Settings
     from worker import windows
     from worker.transcriber import Transcriber
     from worker.windowed import WindowedTranscription

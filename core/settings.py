@@ -63,7 +63,7 @@ class Settings(BaseSettings):
 
     worker_processes: int = Field(default=1, ge=1)
     worker_concurrency: int = Field(default=2, ge=1)
-    # One malloc arena and 256 MiB thresholds in worker processes (worker/allocator.py).
+    # One malloc arena and 128 MiB thresholds in worker processes (worker/allocator.py).
     worker_malloc_tuning: bool = True
     # Model pools (docs/operations.md): the models this worker group serves (empty: WHISPER_MODEL
     # and ALLOWED_MODELS), each model's queue type, and how often a worker announces itself.

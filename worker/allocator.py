@@ -1,11 +1,12 @@
 """The memory allocator settings of a worker process (glibc malloc, set with `mallopt`).
 
-Decoding allocates and frees blocks of tens to a couple of hundred MB at every step (the
+Decoding allocates and frees blocks of tens to a hundred MB at every step (the
 batched features, the model's work space). With glibc's defaults each of them comes from the
 kernel again: a thread's arena is a heap of at most 64 MB, so the decoding thread's larger
 blocks are mapped and unmapped every time, and space freed at the top of the main heap is
 handed back as soon as it passes the dynamic trim threshold. One arena and thresholds of
-256 MiB keep those blocks in the process. docs/benchmarks.md ("Worker allocator") has the
+128 MiB keep those blocks in the process, and `release` between windows hands
+the free ones back. docs/benchmarks.md ("Worker allocator") has the
 figures: kernel time and page faults nearly gone, the same transcripts, less wall time.
 
 `WORKER_MALLOC_TUNING=false` leaves the C library's defaults; the `MALLOC_*` environment
@@ -18,7 +19,7 @@ import ctypes
 import platform
 
 ARENA_MAX = 1
-THRESHOLD_BYTES = 256 << 20
+THRESHOLD_BYTES = 128 << 20
 """Blocks up to this size come from the heap (not a mapping of their own), and free space at
 the heap's top is handed back to the kernel past it."""
 
@@ -38,3 +39,11 @@ def tune() -> bool:
         (M_TRIM_THRESHOLD, THRESHOLD_BYTES),
     )
     return all(libc.mallopt(option, value) == 1 for option, value in settings)
+
+
+def release() -> None:
+    """Hand the pages of every free block back to the kernel (`malloc_trim(0)`), not only the
+    heap's top: the windowed transcription calls it between windows, so a long recording's
+    peak memory stays that of one window. A no-op where the C library is not glibc."""
+    if platform.libc_ver()[0] == "glibc":
+        ctypes.CDLL(None).malloc_trim(0)

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from core.options import JobOptions
+from worker import allocator
 from worker.windows import Window
 
 PREVIOUS_TEXT_CHARS = 80
@@ -95,5 +96,6 @@ class WindowedTranscription:
                 finally:
                     _close(raw)
                 self.seconds = window.end_seconds
+                allocator.release()  # the window's work space, before the next one
         finally:
             _close(self.windows)

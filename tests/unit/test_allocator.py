@@ -1,5 +1,6 @@
 """worker.allocator: a thread that allocates, fills and frees a 100 MiB block over and over
-gets its pages from the kernel once with the worker's settings, every time without them.
+gets its pages from the kernel once with the worker's settings, every time without them; and
+`release` hands a free block inside the heap back.
 
 Each case runs in a process of its own: the settings are process-wide and would stay in
 this one."""
@@ -54,10 +55,41 @@ def page_faults(mode: str) -> int:
 
 
 def test_the_settings_apply_on_glibc() -> None:
-    assert allocator.THRESHOLD_BYTES >= (2 * BLOCK_MB) << 20
+    assert allocator.THRESHOLD_BYTES > BLOCK_MB << 20
     assert page_faults("tuned") < 2 * PAGES_PER_BLOCK
 
 
 def test_without_them_every_block_is_mapped_anew() -> None:
     """The case the settings exist for (so the test above can tell them apart)."""
     assert page_faults("default") > ROUNDS // 2 * PAGES_PER_BLOCK
+
+
+HELD = textwrap.dedent(
+    f"""
+    import ctypes, os
+    from worker import allocator
+    assert allocator.tune()
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    libc.free.argtypes = [ctypes.c_void_p]
+    size = {BLOCK_MB} << 20
+
+    def resident_mb():
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") >> 20
+
+    block = libc.malloc(size)
+    ctypes.memset(block, 1, size)
+    above = libc.malloc(1024)  # keeps the block from being the heap's top
+    libc.free(block)
+    kept = resident_mb()
+    allocator.release()
+    print(kept, resident_mb())
+    """
+)
+
+
+def test_release_hands_back_a_free_block_inside_the_heap() -> None:
+    done = subprocess.run([sys.executable, "-c", HELD], capture_output=True, text=True, check=True)
+    kept, released = (int(value) for value in done.stdout.split())
+    assert kept - released > BLOCK_MB * 0.9, (kept, released)
