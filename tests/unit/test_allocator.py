@@ -21,16 +21,20 @@ BLOCK_MB = 100
 ROUNDS = 20
 PAGES_PER_BLOCK = BLOCK_MB * 2**20 // 4096
 
-CHURN = textwrap.dedent(
+PRELUDE = f"""
+import ctypes, os, resource, sys, threading
+from worker import allocator
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+size = {BLOCK_MB} << 20
+"""
+"""What both scripts below begin with: the C library's malloc and free, and the block size."""
+
+CHURN = PRELUDE + textwrap.dedent(
     f"""
-    import ctypes, resource, sys, threading
-    from worker import allocator
     if sys.argv[1] == "tuned":
         assert allocator.tune()
-    libc = ctypes.CDLL(None)
-    libc.malloc.restype = ctypes.c_void_p
-    libc.free.argtypes = [ctypes.c_void_p]
-    size = {BLOCK_MB} << 20
 
     def churn():
         for _ in range({ROUNDS}):
@@ -64,15 +68,9 @@ def test_without_them_every_block_is_mapped_anew() -> None:
     assert page_faults("default") > ROUNDS // 2 * PAGES_PER_BLOCK
 
 
-HELD = textwrap.dedent(
-    f"""
-    import ctypes, os
-    from worker import allocator
+HELD = PRELUDE + textwrap.dedent(
+    """
     assert allocator.tune()
-    libc = ctypes.CDLL(None)
-    libc.malloc.restype = ctypes.c_void_p
-    libc.free.argtypes = [ctypes.c_void_p]
-    size = {BLOCK_MB} << 20
 
     def resident_mb():
         with open("/proc/self/statm") as statm:
