@@ -26,6 +26,12 @@ the heap's top is handed back to the kernel past it."""
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8  # glibc's <malloc.h>
 
 
+class _Applied:
+    """Whether `tune` set this process's allocator (inherited by the processes it forks)."""
+
+    tuned = False
+
+
 def tune() -> bool:
     """Apply the settings to this process; False where the C library is not glibc or refused
     one. Call it before the process starts threads: the arena limit counts from the first
@@ -38,12 +44,14 @@ def tune() -> bool:
         (M_MMAP_THRESHOLD, THRESHOLD_BYTES),
         (M_TRIM_THRESHOLD, THRESHOLD_BYTES),
     )
-    return all(libc.mallopt(option, value) == 1 for option, value in settings)
+    _Applied.tuned = all(libc.mallopt(option, value) == 1 for option, value in settings)
+    return _Applied.tuned
 
 
 def release() -> None:
     """Hand the pages of every free block back to the kernel (`malloc_trim(0)`), not only the
     heap's top: the windowed transcription calls it between windows, so a long recording's
-    peak memory stays that of one window. A no-op where the C library is not glibc."""
-    if platform.libc_ver()[0] == "glibc":
+    peak memory stays that of one window. A no-op unless `tune` applied the settings (with
+    `WORKER_MALLOC_TUNING=false` the C library keeps its own ways)."""
+    if _Applied.tuned:
         ctypes.CDLL(None).malloc_trim(0)
