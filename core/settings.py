@@ -15,14 +15,16 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_FILE = Path(os.environ.get("SOUNDSCRIPTER_ENV_FILE") or PROJECT_ROOT / ".env")
+"""The settings file read besides the environment: the project's `.env` (what `make run`
+writes), or the file `SOUNDSCRIPTER_ENV_FILE` names (the tests name an empty one, so a
+developer's `.env` never changes what they test)."""
 
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "changethis", "secret", "password", "admin"}
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore")
 
     environment: Literal["development", "production"] = "development"
 

@@ -44,6 +44,8 @@ os.environ.update(
         "PUBLISH_RETRY_AFTER_SECONDS": "2",
         "LOG_LEVEL": "INFO",
         "ENVIRONMENT": "development",
+        # Nothing from a developer's `.env` (`make run` writes one): only what tests set.
+        "SOUNDSCRIPTER_ENV_FILE": os.devnull,
     }
 )
 for _name in ("API_KEYS", "ALLOWED_MODELS", "CORS_ORIGINS", "WORKER_PROCESSES"):
