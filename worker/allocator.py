@@ -7,7 +7,7 @@ blocks are mapped and unmapped every time, and space freed at the top of the mai
 handed back as soon as it passes the dynamic trim threshold. One arena and thresholds of
 128 MiB keep those blocks in the process, and `release` between windows hands
 the free ones back. docs/benchmarks.md ("Worker allocator") has the
-figures: kernel time and page faults nearly gone, the same transcripts, less wall time.
+figures: kernel time and page faults nearly gone, less wall time, lower peaks.
 
 `WORKER_MALLOC_TUNING=false` leaves the C library's defaults; the `MALLOC_*` environment
 variables glibc reads at start-up still apply either way, and these calls override them.
